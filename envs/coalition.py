@@ -93,16 +93,16 @@ class CoalitionEnv(ParallelEnv):
     {pieces}
 
         ## Rewards
-        Per role, every weight a scenario parameter (``rewards:``): members get the public security
-        benefit scaled by GDP, a private benefit of a visible role, minus deployment,
-    home-readiness,
-        exposure (larger when the US backstop is doubted), casualty, reneging and collective-risk
-        costs; the US values European security by its type, minus enabler and intervention costs
-        and the audience cost of a guarantee not honoured, plus burden sharing; Ukraine values
-        territory and the guarantee; Russia territory and gains weighted by its resolve, minus war
-        costs, sanctions, clashes with NATO forces and nuclear-signalling risk.
+    Per role, every weight a scenario parameter (``rewards:``).
+    Members: public security benefit scaled by GDP, private benefit of a visible role, minus
+    deployment, home-readiness, exposure (larger when the US backstop is doubted), casualty,
+    reneging and collective-risk costs. US: European security valued by its type, minus
+    enabler and intervention costs and the audience cost of a guarantee not honoured, plus
+    burden sharing. Ukraine: territory and the guarantee, minus war costs. Russia: territory
+    and gains weighted by its resolve, minus war costs, sanctions, clashes with NATO forces and
+    nuclear-signalling risk.
 
-        ## Starting state
+    ## Starting state
         War, the front at ``dynamics.initial_front``, no pledges; the US type and Russia's resolve
         drawn from the scenario's priors with the env's seeded generator.
 
