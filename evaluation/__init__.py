@@ -1,0 +1,1 @@
+"""Evaluation tournaments, ratings and reports: not built yet."""

@@ -1,0 +1,73 @@
+"""The ``reassurance`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+
+from reassurance import __version__
+
+
+def _format_summary(summary: dict) -> str:
+    lines = ["== Episode summary " + "=" * 30]
+    for key, value in summary.items():
+        if isinstance(value, float):
+            value = "n/a" if math.isnan(value) else f"{value:,.3f}"
+        lines.append(f"{key:<24}{value}")
+    return "\n".join(lines)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from reassurance.demo import run_demo
+
+    summary = run_demo(args.scenario, args.seed, quiet=args.json)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(_format_summary(summary))
+    return 0
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from reassurance.envs import list_scenarios, load_scenario
+
+    for scenario_id in list_scenarios():
+        sc = load_scenario(scenario_id)
+        print(f"{scenario_id:<20}{len(sc.members):>3} members  {sc.horizon:>3} steps  {sc.title}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reassurance",
+        description="A reassurance force for Ukraine, and whether America backs it.",
+    )
+    parser.add_argument("--version", action="version", version=f"reassurance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="play a scripted demonstration game, turn by turn")
+    demo.add_argument("--scenario", default="brussels-2025-04", help="scenario id or YAML path")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the game")
+    demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")
+    demo.set_defaults(func=_cmd_demo)
+    scenarios = sub.add_parser("scenarios", help="list the shipped scenarios")
+    scenarios.set_defaults(func=_cmd_scenarios)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from reassurance.envs import ScenarioError
+
+    try:
+        return args.func(args)
+    except ScenarioError as err:
+        print(f"reassurance: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

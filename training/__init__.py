@@ -1,0 +1,1 @@
+"""RL training on Ray RLlib: not built yet."""
