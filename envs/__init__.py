@@ -7,6 +7,7 @@ Importing this package registers ``reassurance/coalition-v0`` in PettingZoo's re
 from __future__ import annotations
 
 import pettingzoo
+
 from reassurance.envs import coalition_v0
 from reassurance.envs.coalition import ENV_VERSION, CoalitionEnv
 from reassurance.envs.scenario import Scenario, ScenarioError, list_scenarios, load_scenario

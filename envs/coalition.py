@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
+
 from reassurance.envs import actions as A
 from reassurance.envs.actions import COMPONENTS, Role, nvec
 from reassurance.envs.observation import (

@@ -11,6 +11,7 @@ from typing import Any
 from pettingzoo.utils import wrappers
 from pettingzoo.utils.conversions import parallel_to_aec
 from pettingzoo.utils.env import AECEnv
+
 from reassurance.envs.coalition import CoalitionEnv
 
 __all__ = ["env", "parallel_env", "raw_env"]

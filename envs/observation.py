@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
 from reassurance.envs.actions import Contribution, Phase, Role
 from reassurance.envs.rules import Derived, Params, State, derived
 

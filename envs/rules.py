@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+
 from reassurance.envs.actions import (
     ESCALATION_KEYS,
     Commit,

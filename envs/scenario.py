@@ -426,10 +426,21 @@ def _raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return merged
 
 
-def _format_errors(err: ValidationError) -> str:
+def _format_errors(err: ValidationError, raw: Mapping[str, Any]) -> str:
+    members = raw.get("members") if isinstance(raw.get("members"), list) else []
     lines = []
     for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        loc = list(e["loc"])
+        if (
+            len(loc) > 1
+            and loc[0] == "members"
+            and isinstance(loc[1], int)
+            and loc[1] < len(members)
+        ):
+            member = members[loc[1]]
+            if isinstance(member, Mapping) and "id" in member:
+                loc[1] = member["id"]
+        field = ".".join(str(p) for p in loc) or "(top level)"
         got = e.get("input")
         shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
         lines.append(f"  field '{field}': {e['msg']} (got {shown})")
@@ -463,4 +474,4 @@ def load_scenario(
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:
-        raise ScenarioError(f"{origin}: invalid scenario:\n{_format_errors(err)}") from None
+        raise ScenarioError(f"{origin}: invalid scenario:\n{_format_errors(err, raw)}") from None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from reassurance.envs import coalition_v0, list_scenarios
 
 SCENARIOS = list_scenarios()

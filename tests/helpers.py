@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from reassurance.envs import coalition_v0
 from reassurance.envs.actions import component_index
 

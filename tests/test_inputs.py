@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from reassurance.envs import coalition_v0
 from reassurance.envs.actions import TestAction
-
 from tests.helpers import make_env, noop_actions, with_choice
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from reassurance.envs.actions import (
     Commit,
     Condition,
@@ -17,7 +18,6 @@ from reassurance.envs.actions import (
     UsResponse,
 )
 from reassurance.envs.rules import derived, episode_summary, free_riding_index, rank_correlation
-
 from tests.conftest import SCENARIOS, random_actions
 from tests.helpers import make_env, noop_actions, set_state, with_choice
 

@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pettingzoo
 import pytest
-import reassurance.envs  # noqa: F401  (registers the env)
 from pettingzoo.test import (
     api_test,
     max_cycles_test,
@@ -17,6 +16,8 @@ from pettingzoo.test import (
     render_test,
     seed_test,
 )
+
+import reassurance.envs  # noqa: F401  (registers the env)
 from reassurance.envs import coalition_v0
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from reassurance.envs import ScenarioError, list_scenarios, load_scenario
 from reassurance.envs.scenario import scenario_path
-
 from tests.conftest import play
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,3 +136,8 @@ def test_random_game_script_renders_every_scenario(scenario: str) -> None:
     assert "Front: Ukraine holds" in out
     assert "uk " in out and "Escalation:" in out
     assert "'free_riding_index'" in out
+
+
+def test_member_errors_name_the_member() -> None:
+    with pytest.raises(ScenarioError, match=r"members\.germany\.leadership"):
+        load_scenario("classroom", overrides={"members.germany.leadership": "x"})
