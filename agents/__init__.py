@@ -1,1 +1,22 @@
-"""Policies for every role (heuristic doctrines, random, checkpoints, human play): not built yet."""
+"""Policies for every role behind one interface: random, heuristic doctrines.
+
+>>> from reassurance import agents
+>>> policy = agents.make("member/conditional-on-us")
+
+Still to come (see the agents issue): policies restored from training checkpoints
+(``from_checkpoint``), golden-trace tests, and human play at a terminal.
+"""
+
+from reassurance.agents.policy import Heuristic, Policy, RandomPolicy, Seat
+from reassurance.agents.registry import agent_class, list_agents, make, role_of
+
+__all__ = [
+    "Heuristic",
+    "Policy",
+    "RandomPolicy",
+    "Seat",
+    "agent_class",
+    "list_agents",
+    "make",
+    "role_of",
+]
