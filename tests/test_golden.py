@@ -53,7 +53,8 @@ def _all_traces() -> dict[str, list[list[int]]]:
 def test_golden_traces() -> None:
     traces = _all_traces()
     if os.environ.get("REASSURANCE_UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(traces, indent=1) + "\n")
+        rows = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(traces.items()))
+        GOLDEN.write_text("{\n" + rows + "\n}\n")
     expected = json.loads(GOLDEN.read_text())
     assert sorted(expected) == sorted(traces), "registered agents changed: regenerate the traces"
     for agent_id, actions in traces.items():
