@@ -40,8 +40,7 @@ class Seat:
     @classmethod
     def of(cls, env: Any, agent: str) -> Seat:
         """The seat of ``agent`` in a :class:`~reassurance.envs.CoalitionEnv`."""
-        role = env.role(agent)
-        return cls(agent=agent, role=role, layout=env._layouts[role])
+        return cls(agent=agent, role=env.role(agent), layout=env.observation_layout(agent))
 
 
 class Policy(ABC):

@@ -16,6 +16,7 @@ from reassurance.envs import actions as A
 from reassurance.envs.actions import COMPONENTS, Role, nvec
 from reassurance.envs.observation import (
     PIECE_DOCS,
+    Layout,
     ObservationView,
     build_observations,
     layouts,
@@ -199,6 +200,10 @@ class CoalitionEnv(ParallelEnv):
         """Read an agent's observation by piece name (``view["front"]``)."""
         vector = observation["observations"] if isinstance(observation, Mapping) else observation
         return ObservationView(self._layouts[self.role(agent)], vector)
+
+    def observation_layout(self, agent: str) -> Layout:
+        """Names, sizes and offsets of the pieces of an agent's observation vector."""
+        return self._layouts[self.role(agent)]
 
     def action_labels(self, agent: str) -> list[tuple[str, tuple[str, ...]]]:
         """``(component name, value labels)`` for each component of the agent's action."""

@@ -303,6 +303,17 @@ class Derived:
     condition_met: np.ndarray  # [B, M] bool
 
 
+def _condition_met(
+    condition: np.ndarray, us_signal: np.ndarray, ceasefire: np.ndarray
+) -> np.ndarray:
+    """[B, M] whether each pledge's condition holds (US signal and ceasefire are [B])."""
+    return (
+        (condition == Condition.UNCONDITIONAL)
+        | ((condition == Condition.IF_US_BACKSTOP) & (us_signal >= Signal.CONDITIONAL)[:, None])
+        | ((condition == Condition.AFTER_CEASEFIRE) & ceasefire[:, None])
+    )
+
+
 def derived(params: Params, s: State) -> Derived:
     """Force size, enablers, monitoring and credibility of a state (all vectorised)."""
     sc = params.scenario
@@ -333,12 +344,7 @@ def derived(params: Params, s: State) -> Derived:
     mu = s.belief[:, 1] + s.belief[:, 2]
     deterrence = 1.0 - (1.0 - kappa_c) * (1.0 - mu * sc.usa.deterrence * reach)
     deterrence = np.where(s.gap_open, 0.0, deterrence)
-    cond = s.pledge_condition
-    condition_met = (
-        (cond == Condition.UNCONDITIONAL)
-        | ((cond == Condition.IF_US_BACKSTOP) & (s.us_signal >= Signal.CONDITIONAL)[:, None])
-        | ((cond == Condition.AFTER_CEASEFIRE) & ceasefire[:, None])
-    )
+    condition_met = _condition_met(s.pledge_condition, s.us_signal, ceasefire)
     return Derived(
         ceasefire=ceasefire,
         pledged_k=pledged_k,
@@ -495,14 +501,7 @@ def step(
     reneged = np.maximum(old_pledged - new_pledged, 0.0) + np.where(type_switch, s.deployed_k, 0.0)
 
     # --- deployments: the pledge as it stands after this step's change, if its condition holds
-    condition_met = (
-        (new_condition == Condition.UNCONDITIONAL)
-        | (
-            (new_condition == Condition.IF_US_BACKSTOP)
-            & (s.us_signal >= Signal.CONDITIONAL)[:, None]
-        )
-        | ((new_condition == Condition.AFTER_CEASEFIRE) & d0.ceasefire[:, None])
-    )
+    condition_met = _condition_met(new_condition, s.us_signal, d0.ceasefire)
     wants = (mem[..., 3] == Commit.DEPLOY) & condition_met & (new_pledged > deployed + _EPS)
     needs_vote = wants & params.parliament_vote[None, :] & ~s.vote_passed
     p_pass = np.minimum(
