@@ -366,13 +366,14 @@ def derived(params: Params, s: State) -> Derived:
 # ----------------------------------------------------------------------------- masks
 
 
-def legal_masks(params: Params, s: State) -> dict[Role, list[np.ndarray]]:
+def legal_masks(params: Params, s: State, d: Derived | None = None) -> dict[Role, list[np.ndarray]]:
     """Legal values per role and component.
 
     Returns, per role, one boolean array per component: ``[B, n]`` for the US, Ukraine and
     Russia and ``[B, M, n]`` for members. Value 0 of every component is always legal.
+    ``d`` is ``derived(params, s)`` when the caller already has it.
     """
-    d = derived(params, s)
+    d = derived(params, s) if d is None else d
     B, M = s.batch_size, params.n_members
     talks = (s.phase == Phase.WAR) | (s.phase == Phase.NEGOTIATION)
     no_pending = s.pending == PendingOffer.NONE
@@ -477,10 +478,10 @@ def step(
     sc = params.scenario
     B, M = s.batch_size, params.n_members
     draws = _draws(rng, B, M)
-    masks = legal_masks(params, s)
+    d0 = derived(params, s)
+    masks = legal_masks(params, s, d0)
     act = {role: _apply_masks(np.asarray(actions[role], np.int64), masks[role]) for role in Role}
     mem, usa, ua, ru = act[Role.MEMBER], act[Role.USA], act[Role.UKRAINE], act[Role.RUSSIA]
-    d0 = derived(params, s)
     talks = (s.phase == Phase.WAR) | (s.phase == Phase.NEGOTIATION)
 
     # --- US standing choices and Ukraine's stance
