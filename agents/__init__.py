@@ -7,10 +7,15 @@ Still to come (see the agents issue): policies restored from training checkpoint
 (``from_checkpoint``), golden-trace tests, and human play at a terminal.
 """
 
+from reassurance.agents.match import DEFAULT_BOTS, MatchResult, play_match, seat_policies
 from reassurance.agents.policy import Heuristic, Policy, RandomPolicy, Seat
 from reassurance.agents.registry import agent_class, list_agents, make, role_of
 
 __all__ = [
+    "DEFAULT_BOTS",
+    "MatchResult",
+    "play_match",
+    "seat_policies",
     "Heuristic",
     "Policy",
     "RandomPolicy",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,6 +42,13 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+_COMMAND_MODULES = (
+    "reassurance.play",  # play
+    "reassurance.training.cli",  # train, sweep
+    "reassurance.evaluation.cli",  # tournament, report
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reassurance",
@@ -54,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
     scenarios = sub.add_parser("scenarios", help="list the shipped scenarios")
     scenarios.set_defaults(func=_cmd_scenarios)
+    # Each command family registers its own subcommands; heavy imports wait for the command.
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -64,9 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except ScenarioError as err:
+    except (ScenarioError, ValueError, FileNotFoundError) as err:
+        # Bad input: one clear line, no traceback (REASSURANCE_DEBUG=1 shows it).
+        if os.environ.get("REASSURANCE_DEBUG") == "1":
+            raise
         print(f"reassurance: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("reassurance: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -73,3 +73,19 @@ def test_doctrines_differ_where_they_should() -> None:
                                  "russia": "russia/negotiator",
                                  "ukraine": "ukraine/accepts-with-guarantees"})  # fmt: skip
     assert renege["defection_rate"] == 1.0
+
+
+def test_play_match_fills_seats_and_repeats_with_a_seed() -> None:
+    lineup = {"member": "member/leader", "france": "member/free-rider", "usa": "usa/words-only"}
+    first = agents.play_match("classroom", lineup, seed=3, record_actions=True)
+    assert first.policies["uk"] == "member/leader"
+    assert first.policies["france"] == "member/free-rider"
+    assert first.policies["russia"] == agents.DEFAULT_BOTS["russia"]
+    assert first.steps == len(first.actions) > 0
+    again = agents.play_match("classroom", lineup, seed=3, record_actions=True)
+    assert again.actions == first.actions and again.returns == first.returns
+    with pytest.raises(ValueError, match="'nato'"):
+        agents.play_match("classroom", {"nato": "usa/words-only"})
+    one = agents.make("member/leader")
+    with pytest.raises(ValueError, match="two seats"):
+        agents.play_match("classroom", {"member": one})

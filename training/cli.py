@@ -1,0 +1,9 @@
+"""The ``reassurance train and sweep`` commands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the subcommands to the ``reassurance`` parser."""
