@@ -1,0 +1,51 @@
+"""Embedded Ray binds to 127.0.0.1, starts no dashboard and writes no auth token."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = """
+import json, ray
+from reassurance.ray_session import init_ray
+where = init_ray(num_cpus=1)
+@ray.remote
+def double(x):
+    return 2 * x
+print(json.dumps({
+    "where": where,
+    "nodes": [n["NodeManagerAddress"] for n in ray.nodes()],
+    "result": ray.get(double.remote(21)),
+}))
+ray.shutdown()
+"""
+
+
+def test_embedded_ray_stays_on_loopback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["where"]["address"] == "embedded"
+    assert report["nodes"] == ["127.0.0.1"]
+    assert report["result"] == 42
+    assert not report["where"]["dashboard"]
+    assert not list(tmp_path.rglob("*token*")), "a local session should write no auth token"
+
+
+def test_cluster_address_comes_from_flag_then_environment(monkeypatch) -> None:
+    from reassurance.ray_session import cluster_address
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert cluster_address() is None
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    assert cluster_address() == "10.0.0.5:6379"
+    assert cluster_address("ray://head:10001") == "ray://head:10001"
+    monkeypatch.setenv("RAY_ADDRESS", "local")
+    assert cluster_address() is None
