@@ -6,8 +6,8 @@
 
 A *lineup* maps seats to policies. A key is an env agent id (``"france"``) or a role
 (``"member"``, ``"usa"``, ``"ukraine"``, ``"russia"``); a value is a registered agent id
-(``"member/leader"``) or a :class:`~reassurance.agents.Policy`. Agent ids win over roles; seats
-that neither names get :data:`DEFAULT_BOTS`.
+(``"member/leader"``) or a :class:`~reassurance.agents.Policy` (copied for each further seat it
+fills). Agent ids win over roles; seats that neither names get :data:`DEFAULT_BOTS`.
 
 Randomness: the env is reset with ``seed`` and each seat's policy draws from its own generator,
 ``numpy.random.default_rng([seed, seat_index])``, so a seat's draws do not depend on which
@@ -16,6 +16,7 @@ policies sit elsewhere.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from reassurance.agents.registry import make, role_of
 __all__ = ["DEFAULT_BOTS", "MatchResult", "play_match", "seat_policies"]
 
 DEFAULT_BOTS: dict[str, str] = {
-    "member": "member/reciprocator",
+    "member": "member/conditional-on-us",
     "usa": "usa/conditional-backstop",
     "ukraine": "ukraine/accepts-with-guarantees",
     "russia": "russia/opportunist",
@@ -69,13 +70,9 @@ def seat_policies(env: Any, lineup: Lineup | None = None) -> dict[str, Policy]:
         role = role_of(agent)
         chosen = lineup.get(agent, lineup.get(role, DEFAULT_BOTS[role]))
         if isinstance(chosen, Policy):
-            if any(p is chosen for p in policies.values()):
-                raise ValueError(
-                    f"one {chosen.id!r} Policy object cannot sit in two seats ({agent!r} too); "
-                    "give an agent id string (a new policy is made for each seat) or one Policy "
-                    "object per agent"
-                )
-            policy = chosen
+            # One Policy object for several seats (a role key): each seat gets its own copy.
+            used = any(p is chosen for p in policies.values())
+            policy = copy.deepcopy(chosen) if used else chosen
         else:
             policy = make(chosen)
         policy.bind(Seat.of(env, agent))

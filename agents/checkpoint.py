@@ -1,0 +1,214 @@
+"""Policies restored from training checkpoints: inference only, plain torch, no Ray runtime.
+
+Every training checkpoint carries, beside RLlib's own files, an export of each trained module
+under ``policies/``: ``<module>.pt`` (the network's weights and shape) and ``index.json`` (which
+role and agents each module played, on which scenario, at which iteration).
+
+>>> policy = from_checkpoint("runs/classroom", role="member")  # doctest: +SKIP
+
+RLlib's connectors are not replayed here: the training env's only observation transform is
+concatenating the per-component action masks (``reassurance.training.rllib_env``), which
+:class:`CheckpointPolicy` does itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from reassurance.agents.policy import ROLE_NAMES, Policy, Seat
+from reassurance.training.networks import MaskedActorCritic
+
+__all__ = [
+    "CheckpointPolicy",
+    "Export",
+    "find_checkpoint",
+    "find_export",
+    "from_checkpoint",
+    "list_exports",
+    "load_export",
+    "write_export",
+]
+
+EXPORT_DIR = "policies"
+INDEX = "index.json"
+
+
+@dataclass(frozen=True)
+class Export:
+    """One exported module: where it is and what it played."""
+
+    path: Path
+    module_id: str
+    role: str
+    agents: tuple[str, ...]
+    obs_dim: int
+    nvec: tuple[int, ...]
+    hidden: tuple[int, ...]
+    scenario: str
+    iteration: int
+
+
+def write_export(
+    checkpoint: str | Path,
+    module_id: str,
+    net: MaskedActorCritic,
+    *,
+    role: str,
+    agents: list[str],
+    scenario: str,
+    iteration: int,
+) -> Path:
+    """Save one trained network into ``checkpoint/policies/`` and update its index."""
+    folder = Path(checkpoint) / EXPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{module_id}.pt"
+    state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    torch.save({"state_dict": state}, path)
+    index_path = folder / INDEX
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    index[module_id] = {
+        "file": path.name,
+        "role": role,
+        "agents": list(agents),
+        "obs_dim": net.obs_dim,
+        "nvec": net.nvec,
+        "hidden": net.hidden,
+        "scenario": scenario,
+        "iteration": iteration,
+    }
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True))
+    return path
+
+
+def find_checkpoint(path: str | Path) -> Path:
+    """The checkpoint folder for ``path``: a checkpoint itself, or a run's latest checkpoint."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    if (path / EXPORT_DIR / INDEX).is_file():
+        return path
+    if path.is_file() and path.suffix == ".pt":
+        return path.parent.parent
+    candidates = sorted((path / "checkpoints").glob("iter_*/" + EXPORT_DIR + "/" + INDEX))
+    if candidates:
+        return candidates[-1].parent.parent
+    raise FileNotFoundError(
+        f"{str(path)!r} is neither a training checkpoint (with {EXPORT_DIR}/{INDEX}) nor a run "
+        "directory with checkpoints/iter_*"
+    )
+
+
+def list_exports(path: str | Path) -> dict[str, Export]:
+    """Every exported module of a checkpoint (or of a run's latest checkpoint), by module id."""
+    folder = find_checkpoint(path) / EXPORT_DIR
+    index = json.loads((folder / INDEX).read_text())
+    return {
+        module_id: Export(
+            path=folder / entry["file"],
+            module_id=module_id,
+            role=entry["role"],
+            agents=tuple(entry["agents"]),
+            obs_dim=int(entry["obs_dim"]),
+            nvec=tuple(entry["nvec"]),
+            hidden=tuple(entry["hidden"]),
+            scenario=entry["scenario"],
+            iteration=int(entry["iteration"]),
+        )
+        for module_id, entry in sorted(index.items())
+    }
+
+
+def find_export(path: str | Path, role: str, module_id: str | None = None) -> Export:
+    """The export that plays ``role`` (or the one named ``module_id``) in a checkpoint."""
+    if role not in ROLE_NAMES:
+        raise ValueError(f"unknown role {role!r}; roles are {sorted(ROLE_NAMES)}")
+    exports = list_exports(path)
+    if module_id is not None:
+        if module_id not in exports:
+            raise ValueError(f"no module {module_id!r} in {str(path)!r}; it has {sorted(exports)}")
+        found = exports[module_id]
+        if found.role != role:
+            raise ValueError(f"module {module_id!r} plays role {found.role!r}, not {role!r}")
+        return found
+    of_role = [e for e in exports.values() if e.role == role]
+    if len(of_role) == 1:
+        return of_role[0]
+    if not of_role:
+        roles = sorted({e.role for e in exports.values()})
+        raise ValueError(f"{str(path)!r} has no trained module for role {role!r}; it has {roles}")
+    raise ValueError(
+        f"{str(path)!r} has one module per agent for role {role!r}: pick one with module_id= "
+        f"from {[e.module_id for e in of_role]}"
+    )
+
+
+def load_export(path: str | Path) -> tuple[MaskedActorCritic, Export]:
+    """The network saved in an export file, and its description."""
+    path = Path(path)
+    export = next(e for e in list_exports(path.parent.parent).values() if e.path.name == path.name)
+    net = MaskedActorCritic(export.obs_dim, export.nvec, export.hidden)
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    net.load_state_dict(payload["state_dict"])
+    net.eval()
+    return net, export
+
+
+class CheckpointPolicy(Policy):
+    """A trained module as a :class:`Policy`.
+
+    ``greedy``: play each component's most likely legal value instead of sampling with the
+    generator ``act`` receives.
+    """
+
+    doctrine = "A policy trained with PPO, restored from a checkpoint."
+    tags = frozenset({"trained", "checkpoint"})
+
+    def __init__(self, export: Export, *, greedy: bool = False) -> None:
+        super().__init__(greedy=greedy)
+        self.export = export
+        self.role = export.role  # type: ignore[misc] - one class, any role
+        self.name = f"checkpoint:{export.module_id}@{export.iteration}"  # type: ignore[misc]
+        self.greedy = greedy
+        self.net, _ = load_export(export.path)
+        self._splits = np.cumsum(export.nvec)[:-1]
+
+    def bind(self, seat: Seat) -> None:
+        size = sum(seat.layout.sizes)
+        if size != self.export.obs_dim:
+            raise ValueError(
+                f"checkpoint module {self.export.module_id!r} was trained on "
+                f"{self.export.scenario!r} with {self.export.obs_dim} observation values; the "
+                f"seat of {seat.agent!r} has {size} (a scenario with another number of members?)"
+            )
+        super().bind(seat)
+
+    @torch.no_grad()
+    def act(self, observation: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
+        obs = torch.as_tensor(np.asarray(observation["observations"], np.float32))[None]
+        mask = torch.as_tensor(np.concatenate(observation["action_mask"]).astype(np.float32))[None]
+        logits = self.net.logits(obs, mask)[0].numpy().astype(np.float64)
+        action = []
+        for part in np.split(logits, self._splits):
+            if self.greedy:
+                action.append(int(part.argmax()))
+            else:
+                p = np.exp(part - part.max())
+                action.append(int(rng.choice(len(part), p=p / p.sum())))
+        return np.asarray(action, np.int64)
+
+
+def from_checkpoint(
+    path: str | Path, role: str, module_id: str | None = None, *, greedy: bool = False
+) -> CheckpointPolicy:
+    """The policy a training run learned for ``role``; ``path`` is a run or checkpoint folder.
+
+    With one module per agent, name it with ``module_id`` (e.g. ``"france"``).
+    """
+    return CheckpointPolicy(find_export(path, role, module_id), greedy=greedy)

@@ -1,0 +1,251 @@
+"""A training run: iterate PPO, log metrics, checkpoint, resume.
+
+A run directory holds::
+
+    run.json              settings, versions, start time
+    metrics.jsonl         one JSON object per iteration (every figure below)
+    metrics.csv           the same, as a table
+    tensorboard/          the same, as TensorBoard scalars
+    checkpoints/iter_000010/   RLlib checkpoint + policies/ (exports for agents.from_checkpoint)
+
+``resume=True`` restores the latest checkpoint of the directory and trains on to
+``settings.iterations`` in total; metrics rows after that checkpoint (from the interrupted
+part) are dropped and written again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from reassurance import __version__
+from reassurance.agents.checkpoint import write_export
+from reassurance.agents.registry import role_of
+from reassurance.training.config import TrainSettings
+from reassurance.training.networks import MaskedActorCritic
+
+__all__ = ["train", "latest_checkpoint", "flatten_result", "RESUMABLE_CHANGES"]
+
+RESUMABLE_CHANGES = frozenset(
+    {"iterations", "checkpoint_every", "num_env_runners", "num_envs_per_env_runner",
+     "num_learners", "num_gpus_per_learner"}
+)  # fmt: skip
+"""Settings a resumed run may change; anything else must match the run's ``run.json``."""
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint of a run directory, or ``None``."""
+    found = sorted(Path(run_dir, "checkpoints").glob("iter_[0-9]*"))
+    found = [p for p in found if (p / "policies" / "index.json").is_file()]
+    return found[-1] if found else None
+
+
+def flatten_result(result: dict[str, Any]) -> dict[str, float]:
+    """The figures of one RLlib result worth a column: progress, returns, env metrics, losses."""
+    runners = result.get("env_runners", {})
+    row: dict[str, float] = {
+        "iteration": int(result["training_iteration"]),
+        "time_iter_s": float(result.get("time_this_iter_s", math.nan)),
+        "time_total_s": float(result.get("time_total_s", math.nan)),
+        "env_steps": int(result.get("num_env_steps_sampled_lifetime", 0)),
+        "episodes": int(runners.get("num_episodes_lifetime", 0)),
+        "episode_return_mean": float(runners.get("episode_return_mean", math.nan)),
+    }
+    for module, value in sorted(runners.get("module_episode_returns_mean", {}).items()):
+        row[f"module_return/{module}"] = float(value)
+    for agent, value in sorted(runners.get("agent_episode_returns_mean", {}).items()):
+        row[f"agent_return/{agent}"] = float(value)
+    for key, value in sorted(runners.get("reassurance", {}).items()):
+        row[f"env/{key}"] = float(value)
+    for module, stats in sorted(result.get("learners", {}).items()):
+        if module == "__all_modules__" or not isinstance(stats, dict):
+            continue
+        for key in ("policy_loss", "vf_loss", "entropy", "mean_kl_loss", "vf_explained_var"):
+            if key in stats:
+                row[f"learner/{module}/{key}"] = float(stats[key])
+    if "league_snapshots" in result:
+        row["league_snapshots"] = int(result["league_snapshots"])
+    return row
+
+
+class _Metrics:
+    """Appends iteration rows to metrics.jsonl, metrics.csv and TensorBoard."""
+
+    def __init__(self, run_dir: Path, keep_until: int | None):
+        self.jsonl = run_dir / "metrics.jsonl"
+        self.csv = run_dir / "metrics.csv"
+        self.rows: list[dict[str, Any]] = []
+        if keep_until is not None and self.jsonl.exists():
+            rows = [json.loads(line) for line in self.jsonl.read_text().splitlines() if line]
+            self.rows = [r for r in rows if r["iteration"] <= keep_until]
+        elif self.jsonl.exists():
+            self.jsonl.unlink()
+        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
+        from tensorboardX import SummaryWriter
+
+        self.tb = SummaryWriter(str(run_dir / "tensorboard"), purge_step=(keep_until or 0) + 1)
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        with self.jsonl.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        columns = list(dict.fromkeys(k for r in self.rows for k in r))
+        with self.csv.open("w", newline="") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        for key, value in row.items():
+            if key != "iteration" and isinstance(value, int | float) and math.isfinite(value):
+                self.tb.add_scalar(key, value, row["iteration"])
+        self.tb.flush()
+
+    def close(self) -> None:
+        self.tb.close()
+
+
+def progress_line(row: dict[str, Any], total: int) -> str:
+    """One terminal line per iteration."""
+    parts = [f"iter {row['iteration']:>4}/{total}", f"steps {row['env_steps']:>8,}"]
+    returns = [(k.split("/", 1)[1], v) for k, v in row.items() if k.startswith("module_return/")]
+    trained = [(m, v) for m, v in returns if "@" not in m]
+    parts += [f"R[{m}] {v:+7.2f}" for m, v in trained]
+    for key, label in (("troops_deployed", "troops"), ("contributors", "contrib"),
+                       ("mean_escalation", "escal")):  # fmt: skip
+        value = row.get(f"env/{key}")
+        if value is not None:
+            parts.append(f"{label} {value:,.1f}")
+    parts.append(f"{row['time_iter_s']:.1f}s")
+    return "  ".join(parts)
+
+
+def _save(algo: Any, settings: TrainSettings, run_dir: Path, iteration: int) -> Path:
+    """Write checkpoint ``iter_<n>`` atomically: into a temporary folder, then renamed."""
+    final = run_dir / "checkpoints" / f"iter_{iteration:06d}"
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    algo.save_to_path(str(partial.resolve()))
+    agents = _agents(algo)
+    trained = list(algo.config.policies_to_train)
+    weights = algo.learner_group.get_weights(module_ids=trained)
+    for module in trained:
+        spec = algo.config.rl_module_spec.rl_module_specs[module]
+        net = MaskedActorCritic(
+            spec.observation_space["observations"].shape[0],
+            [int(n) for n in spec.action_space.nvec],
+            settings.hidden,
+        )
+        state = {k.removeprefix("net."): torch.as_tensor(v) for k, v in weights[module].items()}
+        net.load_state_dict(state)
+        played = [a for a, m in agents.items() if m == module]
+        write_export(
+            partial,
+            module,
+            net,
+            role=role_of(played[0]),
+            agents=played,
+            scenario=settings.scenario,
+            iteration=iteration,
+        )
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)
+    return final
+
+
+def _agents(algo: Any) -> dict[str, str]:
+    """Agent -> live module of a built algorithm."""
+    mapping = algo.config.policy_mapping_fn
+    return {agent: mapping.live[agent] for agent in mapping.live}
+
+
+def _check_resumable(run_dir: Path, settings: TrainSettings) -> None:
+    saved = TrainSettings.model_validate(json.loads((run_dir / "run.json").read_text())["settings"])
+    changed = sorted(
+        name
+        for name in TrainSettings.model_fields
+        if name not in RESUMABLE_CHANGES and getattr(saved, name) != getattr(settings, name)
+    )
+    if changed:
+        raise ValueError(
+            f"--resume {run_dir}: settings {changed} differ from the run's run.json; a resumed "
+            f"run may change only {sorted(RESUMABLE_CHANGES)}"
+        )
+
+
+def train(
+    settings: TrainSettings,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    address: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """Train to ``settings.iterations`` in total; return the final checkpoint folder."""
+    from reassurance.ray_session import init_ray
+    from reassurance.training.algorithm import build_algo_config
+
+    run_dir = Path(out)
+    start = 0
+    checkpoint = None
+    if resume:
+        if not (run_dir / "run.json").is_file():
+            raise FileNotFoundError(f"--resume {run_dir}: not a training run (no run.json)")
+        _check_resumable(run_dir, settings)
+        checkpoint = latest_checkpoint(run_dir)
+    elif (run_dir / "run.json").exists():
+        raise ValueError(
+            f"{run_dir} already holds a training run; continue it with --resume {run_dir} or "
+            "choose another --out"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    where = init_ray(address)
+    algo = build_algo_config(settings).build_algo()
+    try:
+        if checkpoint is not None:
+            algo.restore_from_path(str(checkpoint.resolve()))
+            start = algo.iteration
+            echo(f"resumed {checkpoint} at iteration {start}")
+        elif resume:
+            echo(f"no checkpoint in {run_dir} yet: starting from iteration 0")
+        if not resume or checkpoint is None:
+            (run_dir / "run.json").write_text(
+                json.dumps(
+                    {
+                        "settings": settings.model_dump(mode="json", by_alias=True),
+                        "settings_digest": settings.digest(),
+                        "reassurance": __version__,
+                        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "ray": where,
+                    },
+                    indent=2,
+                )
+            )
+        metrics = _Metrics(run_dir, keep_until=start if resume else None)
+        final = checkpoint
+        if start >= settings.iterations:
+            echo(f"already at iteration {start} of {settings.iterations}: nothing to train")
+        for iteration in range(start + 1, settings.iterations + 1):
+            t0 = time.perf_counter()
+            result = algo.train()
+            row = flatten_result(result)
+            row["time_iter_s"] = time.perf_counter() - t0
+            metrics.write(row)
+            echo(progress_line(row, settings.iterations))
+            if iteration % settings.checkpoint_every == 0 or iteration == settings.iterations:
+                final = _save(algo, settings, run_dir, iteration)
+        metrics.close()
+    finally:
+        algo.stop()
+    if final is None:
+        raise RuntimeError(f"no checkpoint was written in {run_dir}")
+    echo(f"checkpoint: {final}")
+    return final
