@@ -1,18 +1,29 @@
-"""Policies for every role behind one interface: random, heuristic doctrines.
+"""Policies for every role behind one interface: random, heuristic doctrines, trained
+checkpoints and a human at a terminal.
 
 >>> from reassurance import agents
 >>> policy = agents.make("member/conditional-on-us")
-
-Still to come (see the agents issue): policies restored from training checkpoints
-(``from_checkpoint``), golden-trace tests, and human play at a terminal.
+>>> trained = agents.from_checkpoint("runs/classroom", role="member")  # doctest: +SKIP
 """
 
 from reassurance.agents.match import DEFAULT_BOTS, MatchResult, play_match, seat_policies
 from reassurance.agents.policy import Heuristic, Policy, RandomPolicy, Seat
 from reassurance.agents.registry import agent_class, list_agents, make, role_of
 
+
+def from_checkpoint(path, role, module_id=None, *, greedy=False):  # noqa: ANN001, ANN201
+    """The policy a training run learned for ``role`` (see :mod:`reassurance.agents.checkpoint`).
+
+    Imports torch on first use only, so the other agents load fast.
+    """
+    from reassurance.agents.checkpoint import from_checkpoint as load
+
+    return load(path, role, module_id, greedy=greedy)
+
+
 __all__ = [
     "DEFAULT_BOTS",
+    "from_checkpoint",
     "MatchResult",
     "play_match",
     "seat_policies",

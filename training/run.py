@@ -188,8 +188,12 @@ def train(
     resume: bool = False,
     address: str | None = None,
     echo: Callable[[str], None] = print,
+    report: Callable[[dict[str, Any]], None] | None = None,
 ) -> Path:
-    """Train to ``settings.iterations`` in total; return the final checkpoint folder."""
+    """Train to ``settings.iterations`` in total; return the final checkpoint folder.
+
+    ``echo`` gets one progress line per iteration; ``report`` (Tune's) gets each metrics row.
+    """
     from reassurance.ray_session import init_ray
     from reassurance.training.algorithm import build_algo_config
 
@@ -206,6 +210,9 @@ def train(
             f"{run_dir} already holds a training run; continue it with --resume {run_dir} or "
             "choose another --out"
         )
+    if checkpoint is not None and int(checkpoint.name.split("_")[1]) >= settings.iterations:
+        echo(f"{checkpoint} is at iteration {settings.iterations} or later: nothing to train")
+        return checkpoint
     run_dir.mkdir(parents=True, exist_ok=True)
     where = init_ray(address)
     algo = build_algo_config(settings).build_algo()
@@ -231,8 +238,6 @@ def train(
             )
         metrics = _Metrics(run_dir, keep_until=start if resume else None)
         final = checkpoint
-        if start >= settings.iterations:
-            echo(f"already at iteration {start} of {settings.iterations}: nothing to train")
         for iteration in range(start + 1, settings.iterations + 1):
             t0 = time.perf_counter()
             result = algo.train()
@@ -240,6 +245,8 @@ def train(
             row["time_iter_s"] = time.perf_counter() - t0
             metrics.write(row)
             echo(progress_line(row, settings.iterations))
+            if report is not None:
+                report(row)
             if iteration % settings.checkpoint_every == 0 or iteration == settings.iterations:
                 final = _save(algo, settings, run_dir, iteration)
         metrics.close()

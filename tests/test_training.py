@@ -1,0 +1,245 @@
+"""Training on RLlib with tiny budgets: train, resume (also after kill -9), load, sweep, league."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from reassurance import agents
+from reassurance.agents.checkpoint import list_exports
+from reassurance.training.config import LeagueSettings, TrainSettings, load_settings
+
+TINY = {
+    "scenario": "classroom",
+    "ppo": {"train_batch_size": 128, "minibatch_size": 64, "num_epochs": 1},
+    "hidden": [16],
+    "checkpoint_every": 1,
+}
+
+
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    return subprocess.run(
+        [sys.executable, "-m", "reassurance.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def _rows(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("config") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_config: Path) -> Path:
+    """Two iterations, then a new process resumes to iteration 3 (the issue's test)."""
+    run = tmp_path_factory.mktemp("runs") / "classroom"
+    first = _cli("train", "--config", str(tiny_config), "--iterations", "2", "--out", str(run))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "iter    2/2" in first.stdout
+    assert [r["iteration"] for r in _rows(run)] == [1, 2]
+    second = _cli("train", "--resume", str(run), "--iterations", "3")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "resumed" in second.stdout and "iter    3/3" in second.stdout
+    return run
+
+
+def test_resume_continues_to_the_total(trained_run: Path) -> None:
+    rows = _rows(trained_run)
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
+    steps = [r["env_steps"] for r in rows]
+    assert steps == sorted(steps) and steps[2] > steps[1], "resumed run restarted its counters"
+    checkpoints = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
+    assert checkpoints == ["iter_000001", "iter_000002", "iter_000003"]
+    header = (trained_run / "metrics.csv").read_text().splitlines()[0].split(",")
+    for column in ("iteration", "module_return/member", "env/troops_deployed"):
+        assert column in header
+    assert any((trained_run / "tensorboard").iterdir()), "no TensorBoard events"
+    assert all("env/contributors" in r and "learner/member/policy_loss" in r for r in rows)
+
+
+def test_finished_run_resumed_again_trains_nothing(trained_run: Path) -> None:
+    again = _cli("train", "--resume", str(trained_run), "--iterations", "3")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "nothing to train" in again.stdout
+    assert [r["iteration"] for r in _rows(trained_run)] == [1, 2, 3]
+
+
+def test_from_checkpoint_plays_an_episode(trained_run: Path) -> None:
+    policy = agents.from_checkpoint(trained_run, role="member")
+    assert policy.export.iteration == 3 and policy.role == "member"
+    result = agents.play_match("classroom", {"member": policy}, seed=5)
+    assert result.steps > 0 and result.policies["uk"].startswith("member/checkpoint:member@3")
+    again = agents.play_match("classroom", {"member": policy}, seed=5)
+    assert again.returns == result.returns
+    with pytest.raises(ValueError, match="roles"):
+        agents.from_checkpoint(trained_run, role="nato")
+    with pytest.raises(ValueError, match="no trained module for role 'usa'"):
+        agents.from_checkpoint(trained_run, role="usa")
+    with pytest.raises(ValueError, match="observation values"):
+        agents.play_match("brussels-2025-04", {"member": policy}, seed=0)
+
+
+def test_from_checkpoint_needs_no_ray(trained_run: Path) -> None:
+    code = (
+        "import sys\n"
+        "from reassurance import agents\n"
+        f"p = agents.from_checkpoint({str(trained_run)!r}, role='member', greedy=True)\n"
+        "r = agents.play_match('classroom', {'member': p}, seed=1)\n"
+        "assert r.steps > 0\n"
+        "assert 'ray' not in sys.modules, sorted(m for m in sys.modules if 'ray' in m)[:5]\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_resume_refuses_changed_settings_and_missing_runs(trained_run: Path, tmp_path) -> None:
+    changed = _cli("train", "--resume", str(trained_run), "--seed", "9")
+    assert changed.returncode == 2 and "['seed']" in changed.stderr
+    missing = _cli("train", "--resume", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "no run.json" in missing.stderr
+    taken = _cli("train", "--scenario", "classroom", "--out", str(trained_run))
+    assert taken.returncode == 2 and "--resume" in taken.stderr
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config: Path) -> None:
+    run = tmp_path / "killed"
+    args = ["train", "--config", str(tiny_config), "--iterations", "500", "--out", str(run)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reassurance.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / "checkpoints" / "iter_000002").is_dir():
+            assert proc.poll() is None, "training exited early"
+            assert time.monotonic() < deadline, "no checkpoint in time"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = max(r["iteration"] for r in _rows(run))
+    resumed = _cli("train", "--resume", str(run), "--iterations", str(done + 1))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    iterations = [r["iteration"] for r in _rows(run)]
+    assert iterations == list(range(1, done + 2)), "rows lost or repeated after kill -9"
+    assert not list((run / "checkpoints").glob("*.partial"))
+
+
+def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", "--config", str(tiny_config), "--iterations", "1", "--seeds", "1"]
+    result = _cli(*args, "--param", "usa.committed_prior=0,1", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = (out / "summary.csv").read_text().splitlines()
+    assert len(table) == 3  # header + one row per trial
+    assert "usa.committed_prior" in table[0] and "return/member" in table[0]
+    assert "2 of 2 trials finished" in (out / "summary.md").read_text()
+    for value in ("0", "1"):
+        trial = out / "trials" / f"committed_prior={value}_seed=0"
+        assert json.loads((trial / "run.json").read_text())["settings"]["overrides"] == {
+            "usa.committed_prior": int(value)
+        }
+        assert agents.from_checkpoint(trial, role="member").export.iteration == 1
+
+
+def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> None:
+    bad = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prio=0,1")
+    assert bad.returncode == 2 and "committed_prio" in bad.stderr
+    value = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prior=0,7")
+    assert value.returncode == 2 and "committed_prior" in value.stderr
+    shape = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prior")
+    assert shape.returncode == 2 and "NAME=V1,V2" in shape.stderr
+
+
+def test_settings_errors_name_the_field(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ppo.lrr"):
+        load_settings(None, ppo={"lrr": 1})
+    with pytest.raises(ValueError, match="usa/words-onli"):
+        load_settings(None, opponents={"usa": "usa/words-onli"})
+    with pytest.raises(ValueError, match="another role"):
+        load_settings(None, opponents={"usa": "russia/hawk"})
+    with pytest.raises(ValueError, match="both trained and fixed"):
+        load_settings(None, train=["member", "usa"], opponents={"usa": "usa/words-only"})
+    with pytest.raises(ValueError, match="mapping"):
+        load_settings(None, mapping="per-country")
+    with pytest.raises(FileNotFoundError, match="shipped configs"):
+        load_settings("nope")
+    assert load_settings("ppo").scenario == "brussels-2025-04"
+
+
+def test_league_mapping_keeps_a_live_seat_and_repeats_with_the_seed() -> None:
+    from reassurance.training.algorithm import LeagueMapping
+
+    settings = TrainSettings(
+        scenario="classroom",
+        train=("member", "russia"),
+        league=LeagueSettings(enabled=True, pool_size=2, opponent_prob=1.0),
+    )
+    roles = {"usa": "usa", "uk": "member", "france": "member", "germany": "member",
+             "ukraine": "ukraine", "russia": "russia"}  # fmt: skip
+
+    class Episode:
+        def __init__(self, i: int):
+            self.id_ = f"episode-{i}"
+
+    def assignments(mapping: LeagueMapping) -> list[dict[str, str]]:
+        return [{a: mapping(a, Episode(i)) for a in roles} for i in range(50)]
+
+    first = assignments(LeagueMapping(settings, roles))
+    assert first == assignments(LeagueMapping(settings, roles))
+    for episode in first:
+        assert episode["usa"] == "usa@fixed" and episode["ukraine"] == "ukraine@fixed"
+        live = [m for a, m in episode.items() if m in ("member", "russia")]
+        assert len(live) == 1, episode  # opponent_prob 1: all but one seat are snapshots
+        assert all(
+            m.split("@pool")[0] in ("member", "russia") for m in episode.values() if "@pool" in m
+        )
+
+
+def test_league_and_checkpoint_opponents_train(trained_run: Path, tmp_path: Path) -> None:
+    """Russia learns against members frozen from a checkpoint, with a league of its snapshots;
+    per-agent modules for Ukraine."""
+    from reassurance.training.run import train
+
+    settings = TrainSettings.model_validate(
+        {
+            **TINY,
+            "mapping": "per-agent",
+            "train": ["russia", "ukraine"],
+            "opponents": {"member": {"checkpoint": str(trained_run)}},
+            "league": {"enabled": True, "snapshot_every": 1, "pool_size": 2, "opponent_prob": 0.5},
+            "iterations": 2,
+        }
+    )
+    lines: list[str] = []
+    final = train(settings, tmp_path / "league", echo=lines.append)
+    rows = _rows(tmp_path / "league")
+    assert [r.get("league_snapshots") for r in rows] == [1, 2]
+    assert any(k.startswith("module_return/russia@pool") for r in rows for k in r)
+    assert "module_return/member@fixed" in rows[-1]
+    exports = {e.role: e for e in list_exports(final).values()}
+    assert set(exports) == {"russia", "ukraine"} and exports["russia"].module_id == "russia"
+    policy = agents.from_checkpoint(final, role="russia")
+    result = agents.play_match("classroom", {"russia": policy}, seed=0)
+    assert np.isfinite(result.returns["russia"])

@@ -1,0 +1,199 @@
+"""Sweeps on Ray Tune: one training run per value of a scenario parameter and per seed.
+
+>>> sweep(settings, "usa.committed_prior", [0.0, 1.0], seeds=3, out="runs/s")  # doctest: +SKIP
+
+Every trial is an ordinary training run (``training.run.train``) in ``OUT/trials/<name>/``, with
+its metrics, TensorBoard scalars and checkpoints; Tune schedules the trials (in parallel, as
+resources allow) and keeps its own state in ``OUT/tune/``. When all trials end, ``OUT/summary.csv``
+and ``OUT/summary.md`` hold the final figures of each trial, and the mean over seeds per value.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reassurance.envs import load_scenario
+from reassurance.training.config import TrainSettings
+
+__all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows"]
+
+SUMMARY_COLUMNS = (
+    "env/troops_deployed",
+    "env/contributors",
+    "env/threshold_met",
+    "env/free_riding_index",
+    "env/burden_gini",
+    "env/defection_rate",
+    "env/ceasefire_held",
+    "env/mean_escalation",
+    "env/final_belief_us_backs",
+)
+"""Env figures of the last iteration in the summary table (besides the trained modules' returns)."""
+
+
+def parse_param(text: str, scenario: str) -> tuple[str, list[Any]]:
+    """``"usa.committed_prior=0,0.5,1"`` -> ``("usa.committed_prior", [0, 0.5, 1])``.
+
+    The name is a dotted scenario field (``members.<id>.<field>`` for a member); every value is
+    checked against the scenario schema, so a bad name or value fails before any training.
+    """
+    name, sep, values_text = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not values_text.strip():
+        raise ValueError(
+            f"--param {text!r}: expected NAME=V1,V2,... with NAME a scenario field, "
+            "e.g. usa.committed_prior=0,0.5,1"
+        )
+    values = [yaml.safe_load(v.strip()) for v in values_text.split(",") if v.strip()]
+    if len(set(map(json.dumps, values))) != len(values):
+        raise ValueError(f"--param {text!r}: values repeat")
+    for value in values:
+        load_scenario(scenario, overrides={name: value})  # ScenarioError names field and value
+    return name, values
+
+
+def _trial_name(name: str, value: Any, seed: int) -> str:
+    return f"{name.split('.')[-1]}={value}_seed={seed}"
+
+
+def _run_trial(config: dict[str, Any]) -> None:
+    """Tune function trainable: one ordinary training run, reporting every iteration."""
+    from ray import tune
+
+    from reassurance.training.run import train
+
+    trial = config["trial"]
+    settings = TrainSettings.model_validate(trial["settings"])
+    run_dir = Path(trial["out"]) / "trials" / trial["trial"]
+    resume = (run_dir / "run.json").is_file()
+    train(settings, run_dir, resume=resume, echo=lambda line: None, report=tune.report)
+
+
+def summary_rows(out: str | Path, name: str) -> list[dict[str, Any]]:
+    """One row per finished trial: parameter value, seed, returns, env figures (last iteration)."""
+    rows = []
+    for run_json in sorted(Path(out, "trials").glob("*/run.json")):
+        run = json.loads(run_json.read_text())
+        lines = (run_json.parent / "metrics.jsonl").read_text().splitlines()
+        if not lines:
+            continue
+        last = json.loads(lines[-1])
+        settings = run["settings"]
+        row: dict[str, Any] = {
+            "trial": run_json.parent.name,
+            name: settings["overrides"].get(name),
+            "seed": settings["seed"],
+            "iterations": last["iteration"],
+        }
+        for key, value in last.items():
+            if key.startswith("module_return/") and "@" not in key:
+                row["return/" + key.split("/", 1)[1]] = value
+        for key in SUMMARY_COLUMNS:
+            row[key.removeprefix("env/")] = last.get(key, math.nan)
+        rows.append(row)
+    return rows
+
+
+def _by_value(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    out = []
+    values = list(dict.fromkeys(json.dumps(r[name]) for r in rows))
+    for text in values:
+        group = [r for r in rows if json.dumps(r[name]) == text]
+        merged: dict[str, Any] = {name: group[0][name], "seeds": len(group)}
+        for key in group[0]:
+            if key in (name, "trial", "seed", "iterations"):
+                continue
+            numbers = [float(r[key]) for r in group if not math.isnan(float(r[key]))]
+            merged[key] = statistics.fmean(numbers) if numbers else math.nan
+        out.append(merged)
+    return out
+
+
+def _markdown(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(no finished trials)\n"
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "n/a" if math.isnan(value) else f"{value:,.3f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def sweep(
+    settings: TrainSettings,
+    name: str,
+    values: Sequence[Any],
+    seeds: int,
+    out: str | Path,
+    *,
+    address: str | None = None,
+    max_concurrent: int | None = None,
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
+    from ray import tune
+
+    from reassurance.ray_session import init_ray
+
+    if seeds < 1:
+        raise ValueError(f"--seeds {seeds}: need at least 1")
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    init_ray(address)
+    trials = []
+    for value in values:
+        for offset in range(seeds):
+            seed = settings.seed + offset
+            trial_settings = settings.model_copy(
+                update={"overrides": {**settings.overrides, name: value}, "seed": seed}
+            )
+            trials.append(
+                {
+                    "settings": trial_settings.model_dump(mode="json", by_alias=True),
+                    "out": str(out),
+                    "trial": _trial_name(name, value, seed),
+                }
+            )
+    bundles = [{"CPU": 1}] + [{"CPU": 1}] * settings.num_env_runners
+    if settings.num_gpus_per_learner:
+        bundles[0]["GPU"] = settings.num_gpus_per_learner
+    trainable = tune.with_resources(_run_trial, tune.PlacementGroupFactory(bundles))
+    echo(f"sweep: {len(trials)} trials ({name} x {len(values)} values x {seeds} seeds) in {out}")
+    tuner = tune.Tuner(
+        trainable,
+        param_space={"trial": tune.grid_search(trials)},
+        tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent),
+        run_config=tune.RunConfig(name="tune", storage_path=str(out), verbose=0),
+    )
+    results = tuner.fit()
+    errors = [str(r.error) for r in results if r.error is not None]
+    rows = summary_rows(out, name)
+    with (out / "summary.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+    text = (
+        f"# Sweep over `{name}` on `{settings.scenario}`\n\n"
+        f"{len(rows)} of {len(trials)} trials finished, {settings.iterations} iterations each.\n\n"
+        "## Per trial (last iteration)\n\n" + _markdown(rows) + "\n"
+        "## Mean over seeds\n\n" + _markdown(_by_value(rows, name))
+    )
+    summary = out / "summary.md"
+    summary.write_text(text)
+    echo(text)
+    if errors:
+        raise RuntimeError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
+    return summary
