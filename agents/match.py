@@ -89,11 +89,12 @@ def play_match(
     overrides: Mapping[str, Any] | None = None,
     render_mode: str | None = None,
     record_actions: bool = False,
-    on_step: Callable[[Any, dict[str, np.ndarray]], None] | None = None,
+    on_step: Callable[[Any, dict[str, np.ndarray], dict[str, dict[str, Any]]], None] | None = None,
 ) -> MatchResult:
     """Play ``scenario`` to the end with ``lineup`` and return a :class:`MatchResult`.
 
-    ``on_step(env, actions)`` is called after each step (for reports); ``record_actions`` keeps
+    ``on_step(env, actions, infos)`` is called after each step (for reports: ``infos`` are the
+    step's per-agent infos, with phase, escalation score and rung); ``record_actions`` keeps
     every joint action in ``MatchResult.actions``.
     """
     from reassurance.envs import coalition_v0
@@ -118,7 +119,7 @@ def play_match(
         for agent, reward in rewards.items():
             returns[agent] += float(reward)
         if on_step is not None:
-            on_step(env, actions)
+            on_step(env, actions, infos)
     summary = next(iter(infos.values()))["episode_summary"]
     env.close()
     return MatchResult(

@@ -122,6 +122,9 @@ class TrainSettings(_Model):
     num_envs_per_env_runner: int = Field(1, ge=1)
     num_learners: int = Field(0, ge=0, description="0 learns in the driver process")
     num_gpus_per_learner: float = Field(0, ge=0)
+    torch_threads: int = Field(
+        1, ge=1, description="torch threads of the driver; 1 is fastest for these small nets"
+    )
 
     @field_validator("opponents", mode="before")
     @classmethod
@@ -172,8 +175,37 @@ def settings_path(name: str) -> Path:
     return Path(str(shipped))
 
 
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "opponents":
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """A config file with its ``base:`` chain merged in (the file's own keys win)."""
+    if path.resolve() in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
+        raise ValueError(f"training configs inherit in a cycle: {chain}")
+    loaded = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: a training config is a mapping, got {type(loaded).__name__}")
+    base = loaded.pop("base", None)
+    if base is None:
+        return loaded
+    local = path.parent / str(base)
+    base_path = local if local.is_file() else settings_path(str(base))
+    return _merge(_read(base_path, (*seen, path.resolve())), loaded)
+
+
 def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainSettings:
     """Read a training config and apply ``overrides`` (fields set to ``None`` are left alone).
+
+    A config may start from another with ``base: NAME`` (a shipped name or a path next to it);
+    its own keys win, nested mappings merge.
 
     Errors name the file, the field and what was expected.
     """
@@ -182,10 +214,7 @@ def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainS
     if config is not None:
         path = settings_path(str(config))
         source = str(path)
-        loaded = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{source}: a training config is a mapping, got {type(loaded)}")
-        raw.update(loaded)
+        raw = _read(path, ())
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return TrainSettings.model_validate(raw)

@@ -37,7 +37,7 @@ __all__ = ["train", "latest_checkpoint", "flatten_result", "RESUMABLE_CHANGES"]
 
 RESUMABLE_CHANGES = frozenset(
     {"iterations", "checkpoint_every", "num_env_runners", "num_envs_per_env_runner",
-     "num_learners", "num_gpus_per_learner"}
+     "num_learners", "num_gpus_per_learner", "torch_threads"}
 )  # fmt: skip
 """Settings a resumed run may change; anything else must match the run's ``run.json``."""
 
@@ -214,6 +214,7 @@ def train(
         echo(f"{checkpoint} is at iteration {settings.iterations} or later: nothing to train")
         return checkpoint
     run_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(settings.torch_threads)
     where = init_ray(address)
     algo = build_algo_config(settings).build_algo()
     try:
