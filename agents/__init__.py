@@ -6,6 +6,7 @@ checkpoints and a human at a terminal.
 >>> trained = agents.from_checkpoint("runs/classroom", role="member")  # doctest: +SKIP
 """
 
+from reassurance.agents.human import HumanPolicy
 from reassurance.agents.match import DEFAULT_BOTS, MatchResult, play_match, seat_policies
 from reassurance.agents.policy import Heuristic, Policy, RandomPolicy, Seat
 from reassurance.agents.registry import agent_class, list_agents, make, role_of
@@ -28,6 +29,7 @@ __all__ = [
     "play_match",
     "seat_policies",
     "Heuristic",
+    "HumanPolicy",
     "Policy",
     "RandomPolicy",
     "Seat",

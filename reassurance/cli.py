@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reassurance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="play a scripted demonstration game, turn by turn")
+    demo = sub.add_parser("demo", help="watch a game of heuristic bots, turn by turn")
     demo.add_argument("--scenario", default="brussels-2025-04", help="scenario id or YAML path")
     demo.add_argument("--seed", type=int, default=0, help="seed of the game")
     demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")

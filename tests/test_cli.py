@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import reassurance
+from reassurance import agents
 from reassurance.cli import main
 
 
@@ -23,8 +24,19 @@ def test_demo_json_is_deterministic() -> None:
     first = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     second = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert first == second
-    assert first["ceasefires"] >= 1  # the script's ceasefire is concluded
-    assert first["contributors"] == 3
+    assert first["ceasefires"] >= 1  # Ukraine accepts Russia's offer once a force is pledged
+    assert first["contributors"] == 3  # the leaders, and Germany once the US backs the force
+
+
+def test_demo_is_a_match_between_registered_doctrines() -> None:
+    from reassurance.demo import DEMO_LINEUP, run_demo
+
+    summary = run_demo("classroom", seed=2, quiet=True)
+    result = agents.play_match("classroom", DEMO_LINEUP, seed=2)
+    assert json.dumps(summary) == json.dumps(result.summary)
+    assert result.policies["uk"] == result.policies["france"] == "member/leader"
+    assert result.policies["germany"] == "member/conditional-on-us"
+    assert result.policies["russia"] == "russia/opportunist"
 
 
 def test_bad_scenario_is_a_clear_error(capsys) -> None:
