@@ -1,0 +1,330 @@
+"""Tournament configs, provenance hashes, analysis tables and the report."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reassurance.cli import main
+from reassurance.evaluation import (
+    list_tournament_configs,
+    load_tournament_config,
+    plan_tournament,
+    run_tournament,
+)
+from reassurance.evaluation.analysis import analyse, bootstrap_ci, ratings
+from reassurance.evaluation.hashing import hash_checkpoint
+from reassurance.evaluation.store import read_tournament
+
+SMALL = {
+    "name": "small",
+    "scenario": "classroom",
+    "population": {
+        "member": ["leader", "member/free-rider"],
+        "usa": ["disengaged", {"agent": "usa/transactional", "params": {"europe_share": 0.5}}],
+        "russia": ["opportunist", "hawk"],
+    },
+    "seeds": 2,
+    "analysis": {"bootstrap": 200},
+}
+
+
+def _config(**changes):
+    return load_tournament_config({**SMALL, **changes})[0]
+
+
+def _error(raw: dict) -> str:
+    with pytest.raises(ValueError) as info:
+        load_tournament_config(raw)
+    return str(info.value)
+
+
+# ----------------------------------------------------------------------------- configs
+
+
+def test_unknown_agent_lists_the_registered_ones() -> None:
+    message = _error({**SMALL, "population": {"usa": ["usa/isolationist"]}})
+    assert "usa/isolationist" in message
+    assert "usa/words-only" in message and "population.usa" in message
+
+
+def test_agent_of_another_role_and_unknown_parameter_are_named() -> None:
+    message = _error({**SMALL, "population": {"usa": ["member/leader"]}})
+    assert "plays role 'member', not 'usa'" in message
+    message = _error(
+        {**SMALL, "population": {"usa": [{"agent": "usa/transactional", "params": {"share": 1}}]}}
+    )
+    assert "['share']" in message and "europe_share" in message
+    message = _error(
+        {**SMALL, "population": {"usa": [{"agent": "usa/random", "params": {"x": 1}}]}}
+    )
+    assert "allowed: none" in message
+
+
+def test_unknown_fields_roles_and_bad_schedule_are_errors() -> None:
+    assert "sedes" in _error({**SMALL, "sedes": 3})
+    message = _error({**SMALL, "population": {"nato": ["member/leader"]}})
+    assert "nato" in message and "'member'" in message and "'russia'" in message
+    assert "seeds must be at least 1" in _error({**SMALL, "seeds": 0})
+    assert "distinct" in _error({**SMALL, "seeds": [1, 1]})
+    assert "exactly one of" in _error(
+        {**SMALL, "population": {"usa": [{"agent": "usa/random", "checkpoint": "x"}]}}
+    )
+    with pytest.raises(ValueError, match=r"sample is 99 but .* only 8 seat assignments"):
+        plan_tournament(_config(schedule={"sample": 99, "seed": 0}))
+
+
+def test_duplicate_policies_are_errors() -> None:
+    assert "appears twice" in _error(
+        {**SMALL, "population": {"member": ["leader", "member/leader"]}}
+    )
+    config = _config(
+        population={
+            "usa": [
+                "transactional",
+                {"agent": "transactional", "params": {"europe_share": 0.75}, "label": "default"},
+            ]
+        }
+    )
+    with pytest.raises(ValueError, match="plays exactly like"):
+        plan_tournament(config)
+
+
+def test_plan_keys_are_deterministic_and_cover_the_product() -> None:
+    plan = plan_tournament(_config())
+    # member x usa x ukraine (the default bot) x russia x seeds
+    assert len(plan.matches) == 2 * 2 * 1 * 2 * 2
+    assert len({m.key for m in plan.matches}) == len(plan.matches)
+    assert [m.key for m in plan_tournament(_config()).matches] == [m.key for m in plan.matches]
+    assert plan.population["ukraine"][0].agent == "ukraine/accepts-with-guarantees"
+    usa = plan.population["usa"][1]
+    assert usa.label == "usa/transactional(europe_share=0.5)"
+    assert usa.params == {"europe_share": 0.5}
+    assert plan.population["member"][0].params == {"level": 4, "aid": 2}  # defaults filled in
+    other = plan_tournament(_config(first_seed=5))
+    assert not {m.key for m in other.matches} & {m.key for m in plan.matches}
+    overridden = plan_tournament(_config(overrides={"usa.committed_prior": 0.9}))
+    assert overridden.scenario_hash != plan.scenario_hash
+
+
+def test_sampled_schedule_is_seeded() -> None:
+    def sample(seed: int) -> list[int]:
+        plan = plan_tournament(_config(schedule={"sample": 3, "seed": seed}))
+        return sorted({m.assignment for m in plan.matches})
+
+    assert sample(1) == sample(1)
+    assert len(sample(1)) == 3
+    assert any(sample(1) != sample(s) for s in range(2, 6))
+
+
+def test_shipped_configs_load_and_plan() -> None:
+    assert {"classroom-heuristics", "brussels-heuristics"} <= set(list_tournament_configs())
+    config, base = load_tournament_config("classroom-heuristics")
+    plan = plan_tournament(config, base)
+    assert plan.scenario.id == "classroom"
+    assert len(plan.matches) == 8 * 7 * 2 * 4 * 3
+    config, base = load_tournament_config("brussels-heuristics")
+    assert plan_tournament(config, base).scenario.id == "brussels-2025-04"
+    with pytest.raises(ValueError, match="classroom-heuristics"):
+        load_tournament_config("no-such-tournament")
+
+
+def _trained_run(tmp_path: Path) -> Path:
+    """A run directory with one real (untrained) member export, as training writes it."""
+    import torch
+
+    from reassurance.agents.checkpoint import write_export
+    from reassurance.envs import coalition_v0
+    from reassurance.training.networks import MaskedActorCritic
+
+    env = coalition_v0.parallel_env(scenario="classroom")
+    torch.manual_seed(0)
+    net = MaskedActorCritic(sum(env.observation_layout("uk").sizes), env.action_space("uk").nvec)
+    run = tmp_path / "ckpt"
+    for iteration in (1, 2):
+        write_export(
+            run / "checkpoints" / f"iter_{iteration:06d}",
+            "member",
+            net,
+            role="member",
+            agents=["uk", "france", "germany"],
+            scenario="classroom",
+            iteration=iteration,
+        )
+    return run
+
+
+def test_checkpoint_entries_are_parsed_and_hashed(tmp_path: Path) -> None:
+    run = _trained_run(tmp_path)
+    latest = run / "checkpoints" / "iter_000002"
+    config_file = tmp_path / "t.yaml"
+    config_file.write_text(
+        "population:\n"
+        "  member: [leader, {checkpoint: ckpt, role: member, module_id: member}]\n"
+        "  usa: [disengaged]\n"
+    )
+    config, base = load_tournament_config(config_file)
+    assert config.name == "t"  # from the file name
+    plan = plan_tournament(config, base)
+    learned = plan.population["member"][1]
+    assert learned.agent == "checkpoint" and learned.label == "member/ckpt:ckpt"
+    assert learned.checkpoint == str(latest.resolve())  # a run stands for its latest checkpoint
+    assert learned.checkpoint_hash == hash_checkpoint(latest)
+    assert learned.module_id == "member"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("population:\n  usa: [{checkpoint: ckpt, role: member}]\n")
+    assert "checkpoint of role 'member' listed in usa" in _error_file(bad)
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("population:\n  usa: [{checkpoint: nowhere}]\n")
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        plan_tournament(*load_tournament_config(missing))
+    no_usa = tmp_path / "no_usa.yaml"
+    no_usa.write_text("population:\n  usa: [{checkpoint: ckpt, role: usa}]\n")
+    with pytest.raises(ValueError, match="no trained module for role 'usa'"):
+        plan_tournament(*load_tournament_config(no_usa))
+
+
+def _error_file(path: Path) -> str:
+    with pytest.raises(ValueError) as info:
+        load_tournament_config(path)
+    return str(info.value)
+
+
+def test_checkpoint_hash_covers_names_and_contents(tmp_path: Path) -> None:
+    ckpt = tmp_path / "c"
+    (ckpt / "sub").mkdir(parents=True)
+    (ckpt / "a.bin").write_bytes(b"abc")
+    (ckpt / "sub" / "b.bin").write_bytes(b"def")
+    first = hash_checkpoint(ckpt)
+    assert first == hash_checkpoint(str(ckpt)) and len(first) == 64
+    (ckpt / "sub" / "b.bin").write_bytes(b"deg")
+    assert hash_checkpoint(ckpt) != first
+    (ckpt / "sub" / "b.bin").write_bytes(b"def")
+    assert hash_checkpoint(ckpt) == first
+    (ckpt / "sub" / "b.bin").rename(ckpt / "sub" / "c.bin")
+    assert hash_checkpoint(ckpt) != first
+    copy = tmp_path / "copy"
+    (copy / "sub").mkdir(parents=True)  # same files written in another order, other folder
+    (copy / "sub" / "c.bin").write_bytes(b"def")
+    (copy / "a.bin").write_bytes(b"abc")
+    assert hash_checkpoint(copy) == hash_checkpoint(ckpt)
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def _match(lineup: dict, seed: int, returns: dict) -> dict:
+    return {"lineup": lineup, "seed": seed, "returns": returns, "summary": {}}
+
+
+def test_ratings_rank_the_better_policy_whatever_the_order() -> None:
+    matches = []
+    for seed in range(6):
+        for usa, bonus in (("usa/a", 1.0), ("usa/b", 0.0), ("usa/c", 0.5)):
+            lineup = {"member": "m", "usa": usa, "ukraine": "u", "russia": "r"}
+            returns = {"uk": 0.0, "usa": bonus + 0.01 * seed, "ukraine": 0.0, "russia": 0.0}
+            matches.append(_match(lineup, seed, returns))
+    rated = ratings(matches, "usa", ["usa/a", "usa/b", "usa/c"])
+    assert rated["usa/a"]["mu"] > rated["usa/c"]["mu"] > rated["usa/b"]["mu"]
+    assert rated["usa/a"]["contests"] == 6
+    shuffled = list(matches)
+    random.Random(3).shuffle(shuffled)
+    assert ratings(shuffled, "usa", ["usa/a", "usa/b", "usa/c"]) == rated
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
+    values = list(np.random.default_rng(1).normal(2.0, 1.0, 200))
+    first = bootstrap_ci(values, np.random.default_rng(0))
+    assert first == bootstrap_ci(values, np.random.default_rng(0))
+    mean, low, high, n = first
+    assert low < mean < high and n == 200 and high - low < 0.5
+    assert bootstrap_ci([1.0, float("nan"), 1.0], np.random.default_rng(0)) == (1.0, 1.0, 1.0, 2)
+    assert bootstrap_ci([], np.random.default_rng(0))[3] == 0
+
+
+def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None:
+    config = _config()
+    db = tmp_path / "r.sqlite"
+    run_tournament(plan_tournament(config), db, workers=0, progress=False)
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out)]) == 0
+    assert "report.md" in capsys.readouterr().out
+    text = (out / "report.md").read_text()
+    for heading in (
+        "## Ratings",
+        "## Cross-play: member policy x usa policy",
+        "## Cohesion by US doctrine",
+        "## Meta-game ranking",
+        "## Provenance",
+    ):
+        assert heading in text
+    stored = read_tournament(db)
+    assert stored.scenario_hash[:16] in text and stored.env_version in text
+    for png in ("ratings", "returns", "crossplay_member_usa", "cohesion_by_usa", "alpharank"):
+        assert (out / f"{png}.png").stat().st_size > 1000
+        assert f"({png}.png)" in text
+    tables = json.loads((out / "tables.json").read_text())
+    assert tables == analyse(stored)
+    masses = [row["alpharank_mass"] for row in tables["roles"]["usa"]]
+    assert sum(masses) == pytest.approx(1.0)
+    cross = tables["crossplay"][0]
+    assert (cross["rows"], cross["columns"]) == ("member", "usa")
+    assert cross["metrics"]["contributors"][1] == [0.0, 0.0]  # free riders contribute nothing
+    assert {row["policy"] for row in tables["cohesion_by_usa"]} == {
+        "usa/disengaged",
+        "usa/transactional(europe_share=0.5)",
+    }
+
+
+def test_sampled_tournament_skips_alpharank(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    plan = plan_tournament(_config(schedule={"sample": 3, "seed": 0}, seeds=1))
+    run_tournament(plan, db, workers=0, progress=False)
+    tables = analyse(read_tournament(db))
+    assert "5 of 8 seat assignments were not played" in tables["alpharank"]["skipped"]
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
+    assert main(["tournament", "atlantis", "--db", str(tmp_path / "x.sqlite")]) == 2
+    assert "unknown tournament config 'atlantis'" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "none.sqlite"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_checkpoint_policies_play_through_from_checkpoint(tmp_path: Path) -> None:
+    run = _trained_run(tmp_path)
+    latest = run / "checkpoints" / "iter_000002"
+    raw = {
+        "name": "learned",
+        "population": {
+            "member": [{"checkpoint": str(run), "role": "member"}, "member/free-rider"],
+            "usa": ["disengaged", "committed-guarantor"],
+        },
+        "seeds": 2,
+    }
+    plan = plan_tournament(load_tournament_config(raw)[0])
+    db = tmp_path / "learned.sqlite"
+    run_report = run_tournament(plan, db, workers=0, progress=False)
+    assert run_report.played == 8
+    stored = read_tournament(db)
+    assert stored.population["member"][0]["checkpoint_hash"] == hash_checkpoint(latest)
+    from reassurance.evaluation.store import table_rows
+
+    seats = table_rows(db, "seats", ["agent", "agent_id", "checkpoint_hash"])
+    uk = {row for row in seats if row[0] == "uk"}
+    assert ("uk", "checkpoint", hash_checkpoint(latest)) in uk
+    assert ("uk", "member/free-rider", None) in uk
+
+    # Files changed after planning, before play: a fresh worker refuses them. (A worker that
+    # already loaded them keeps the copy it checked, which is the planned one.)
+    from reassurance.evaluation import tournament
+
+    stale = plan_tournament(load_tournament_config({**raw, "name": "stale", "seeds": 1})[0])
+    (latest / "policies" / "member.pt").write_bytes(b"retrained")
+    tournament._CHECKPOINT_CACHE.clear()
+    with pytest.raises(ValueError, match="changed since the tournament was planned"):
+        run_tournament(stale, tmp_path / "stale.sqlite", workers=0, progress=False)
