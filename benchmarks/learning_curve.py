@@ -1,6 +1,7 @@
 """Does PPO learn? Members trained on ``classroom`` against fixed heuristic opponents.
 
-Run: ``.venv/bin/python benchmarks/learning_curve.py [--iterations 40] [--out runs/learning-curve]``
+Run: ``PYTHONHASHSEED=0 .venv/bin/python benchmarks/learning_curve.py [--iterations 40]``
+(a fixed hash seed makes the run repeatable: RLlib orders the agents of a step through sets).
 
 Trains the member module (parameter sharing across the three members) with
 ``configs/training/classroom-members.yaml``, then plays the same evaluation games (same opponents,
@@ -61,7 +62,9 @@ def main() -> None:
     settings = load_settings(args.config, iterations=args.iterations)
     start = time.perf_counter()
     final = train(settings, args.out, resume=args.resume)
-    wall = time.perf_counter() - start
+    process_wall = time.perf_counter() - start
+    metrics = [json.loads(x) for x in Path(args.out, "metrics.jsonl").read_text().splitlines()]
+    wall = sum(m["time_iter_s"] for m in metrics)  # training iterations only, across resumes
 
     seeds = range(10_000, 10_000 + args.games)
     rows = {
@@ -73,11 +76,13 @@ def main() -> None:
         ),
         "member/random": member_returns({"member": "member/random"}, seeds),
         "member/free-rider": member_returns({"member": "member/free-rider"}, seeds),
+        "member/home-defender": member_returns({"member": "member/home-defender"}, seeds),
         "member/conditional-on-us": member_returns({"member": "member/conditional-on-us"}, seeds),
     }
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
-    print(f"\n{settings.iterations} iterations of {settings.ppo.train_batch_size} env-steps, "
-          f"wall {wall:.0f} s (training; includes Ray start), machine: {machine}")  # fmt: skip
+    print(f"\n{settings.iterations} iterations of {settings.ppo.train_batch_size} env-steps: "
+          f"{wall:.0f} s in training iterations ({process_wall:.0f} s in this process, with Ray's "
+          f"start), machine: {machine}")  # fmt: skip
     print(f"evaluation: {args.games} games of classroom per row, opponents {OPPONENTS}")
     print(f"{'members played by':<28}{'mean return per member':>24}{'95% CI':>22}")
     summary = {}
@@ -86,7 +91,6 @@ def main() -> None:
         summary[label] = {"mean": float(values.mean()), "ci95": [low, high]}
         print(f"{label:<28}{values.mean():>24.3f}{f'[{low:.3f}, {high:.3f}]':>22}")
 
-    metrics = [json.loads(x) for x in Path(args.out, "metrics.jsonl").read_text().splitlines()]
     n_members = len(load_scenario(settings.scenario).members)
     iterations = [m["iteration"] for m in metrics]
     curve = [m["module_return/member"] / n_members for m in metrics]
@@ -99,7 +103,7 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(iterations, curve, label="trained members (training episodes)", color="tab:blue")
     styles = {"member/random": "tab:red", "member/conditional-on-us": "tab:green",
-              "member/free-rider": "tab:gray"}  # fmt: skip
+              "member/free-rider": "tab:gray", "member/home-defender": "tab:purple"}  # fmt: skip
     for label, color in styles.items():
         ax.axhline(summary[label]["mean"], color=color, linestyle="--", label=label)
     ax.scatter(
@@ -122,7 +126,7 @@ def main() -> None:
     result = {
         "iterations": settings.iterations,
         "train_batch_size": settings.ppo.train_batch_size,
-        "wall_s": wall,
+        "training_s": wall,
         "machine": machine,
         "evaluation_games": args.games,
         "summary": summary,

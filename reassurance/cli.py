@@ -69,9 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_FIXED_HASH_SEED = ("train", "sweep")
+
+
+def _fix_hash_seed(args: argparse.Namespace) -> None:
+    """Re-run a training command with ``PYTHONHASHSEED=0`` when none is set.
+
+    RLlib orders the agents of a step through Python sets, so the order in which their actions
+    are sampled, and with it a seeded run's result, changes with the string-hash seed that
+    Python draws at start-up. Only a fresh interpreter can take a fixed one; Ray's processes
+    inherit it.
+    """
+    if args.command in _FIXED_HASH_SEED and "PYTHONHASHSEED" not in os.environ:
+        os.environ["PYTHONHASHSEED"] = "0"
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "reassurance.cli", *sys.argv[1:]])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:  # run as the ``reassurance`` command, not called from Python
+        _fix_hash_seed(args)
     from reassurance.envs import ScenarioError
 
     try:

@@ -76,6 +76,15 @@ def test_resume_continues_to_the_total(trained_run: Path) -> None:
     assert all("env/contributors" in r and "learner/member/policy_loss" in r for r in rows)
 
 
+def test_same_seed_same_metrics(trained_run: Path, tmp_path: Path, tiny_config: Path) -> None:
+    again = tmp_path / "again"
+    result = _cli("train", "--config", str(tiny_config), "--iterations", "1", "--out", str(again))
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, repeat = _rows(trained_run)[0], _rows(again)[0]
+    timeless = {k: v for k, v in first.items() if not k.startswith("time")}
+    assert timeless == {k: v for k, v in repeat.items() if not k.startswith("time")}
+
+
 def test_finished_run_resumed_again_trains_nothing(trained_run: Path) -> None:
     again = _cli("train", "--resume", str(trained_run), "--iterations", "3")
     assert again.returncode == 0, again.stderr[-3000:]

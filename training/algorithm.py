@@ -12,6 +12,7 @@ Modules:
 
 from __future__ import annotations
 
+import zlib
 from collections import OrderedDict
 from typing import Any
 
@@ -184,7 +185,10 @@ def build_algo_config(settings: TrainSettings) -> PPOConfig:
                 module_class=MaskedPPOModule,
                 observation_space=obs_space,
                 action_space=act_space,
-                model_config={"hidden": list(settings.hidden)},
+                model_config={
+                    "hidden": list(settings.hidden),
+                    "init_seed": zlib.crc32(f"{settings.seed}/{module}".encode()),
+                },
             )
             specs[module] = learner
             for pool in ids["pool"]:
@@ -208,7 +212,7 @@ def build_algo_config(settings: TrainSettings) -> PPOConfig:
             num_gpus_per_learner=settings.num_gpus_per_learner,
         )
         .multi_agent(
-            policies=set(specs),
+            policies=sorted(specs),  # a list: a set's order would vary with PYTHONHASHSEED
             policy_mapping_fn=LeagueMapping(settings, roles),
             policies_to_train=ids["trained"],
         )

@@ -31,15 +31,20 @@ __all__ = ["MaskedPPOModule", "FixedPolicyModule"]
 class MaskedPPOModule(TorchRLModule, ValueFunctionAPI):
     """PPO module over ``{"observations", "action_mask"}`` observations.
 
-    ``model_config``: ``hidden`` (list of hidden layer sizes, default ``[64, 64]``) and
-    optionally ``weights``, an exported policy file (``agents.checkpoint``) to start from, used
-    for frozen opponents from earlier runs.
+    ``model_config``: ``hidden`` (list of hidden layer sizes, default ``[64, 64]``),
+    ``init_seed`` (seed of the initial weights, so they do not depend on the order in which
+    RLlib builds modules) and optionally ``weights``, an exported policy file
+    (``agents.checkpoint``) to start from, used for frozen opponents from earlier runs.
     """
 
     def setup(self) -> None:
         hidden = list(self.model_config.get("hidden", [64, 64]))
         nvec = [int(n) for n in self.action_space.nvec]
-        self.net = MaskedActorCritic(self.observation_space["observations"].shape[0], nvec, hidden)
+        with torch.random.fork_rng():
+            torch.manual_seed(int(self.model_config.get("init_seed", 0)))
+            self.net = MaskedActorCritic(
+                self.observation_space["observations"].shape[0], nvec, hidden
+            )
         self.action_dist_cls = TorchMultiCategorical.get_partial_dist_cls(input_lens=nvec)
         if self.model_config.get("weights"):
             from reassurance.agents.checkpoint import load_export

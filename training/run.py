@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -40,6 +42,15 @@ RESUMABLE_CHANGES = frozenset(
      "num_learners", "num_gpus_per_learner", "torch_threads"}
 )  # fmt: skip
 """Settings a resumed run may change; anything else must match the run's ``run.json``."""
+
+
+def quiet_rllib() -> None:
+    """Keep RLlib's notices (new API stack, deprecations inside RLlib, gputil) off the terminal,
+    so the progress lines stay readable; errors still show. ``REASSURANCE_DEBUG=1`` keeps all."""
+    if os.environ.get("REASSURANCE_DEBUG") == "1":
+        return
+    for name in ("ray.rllib", "ray.tune", "ray.train"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
@@ -193,6 +204,8 @@ def train(
     """Train to ``settings.iterations`` in total; return the final checkpoint folder.
 
     ``echo`` gets one progress line per iteration; ``report`` (Tune's) gets each metrics row.
+    The same settings and seed give the same metrics when ``PYTHONHASHSEED`` is fixed (the
+    ``reassurance`` command fixes it to 0): RLlib orders the agents of a step through sets.
     """
     from reassurance.ray_session import init_ray
     from reassurance.training.algorithm import build_algo_config
@@ -215,6 +228,7 @@ def train(
         return checkpoint
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(settings.torch_threads)
+    quiet_rllib()
     where = init_ray(address)
     algo = build_algo_config(settings).build_algo()
     try:
