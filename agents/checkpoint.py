@@ -14,6 +14,7 @@ concatenating the per-component action masks (``reassurance.training.rllib_env``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +23,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.policy import ROLE_NAMES, Policy, Seat
-from reassurance.training.networks import MaskedActorCritic
 
 __all__ = [
     "CheckpointPolicy",
     "Export",
     "find_checkpoint",
+    "run_checkpoints",
     "find_export",
     "from_checkpoint",
     "list_exports",
@@ -87,18 +89,34 @@ def write_export(
     return path
 
 
+_CHECKPOINT_NAME = re.compile(r"iter_\d{6}")
+
+
+def run_checkpoints(run_dir: str | Path) -> list[Path]:
+    """A run's finished checkpoints, oldest first: ``checkpoints/iter_NNNNNN`` folders with an
+    export index. Folders still being written (``iter_NNNNNN.partial``) are not among them."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if _CHECKPOINT_NAME.fullmatch(p.name) and (p / EXPORT_DIR / INDEX).is_file()
+    )
+
+
 def find_checkpoint(path: str | Path) -> Path:
     """The checkpoint folder for ``path``: a checkpoint itself, or a run's latest checkpoint."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    if path.is_file() and path.suffix == ".pt":
+        path = path.parent.parent
     if (path / EXPORT_DIR / INDEX).is_file():
         return path
-    if path.is_file() and path.suffix == ".pt":
-        return path.parent.parent
-    candidates = sorted((path / "checkpoints").glob("iter_*/" + EXPORT_DIR + "/" + INDEX))
-    if candidates:
-        return candidates[-1].parent.parent
+    finished = run_checkpoints(path)
+    if finished:
+        return finished[-1]
     raise FileNotFoundError(
         f"{str(path)!r} is neither a training checkpoint (with {EXPORT_DIR}/{INDEX}) nor a run "
         "directory with checkpoints/iter_*"
@@ -152,7 +170,11 @@ def find_export(path: str | Path, role: str, module_id: str | None = None) -> Ex
 def load_export(path: str | Path) -> tuple[MaskedActorCritic, Export]:
     """The network saved in an export file, and its description."""
     path = Path(path)
-    export = next(e for e in list_exports(path.parent.parent).values() if e.path.name == path.name)
+    export = next(
+        (e for e in list_exports(path.parent.parent).values() if e.path.name == path.name), None
+    )
+    if export is None:
+        raise FileNotFoundError(f"{str(path)!r} is not listed in its checkpoint's {INDEX}")
     net = MaskedActorCritic(export.obs_dim, export.nvec, export.hidden)
     payload = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(payload["state_dict"])
@@ -191,6 +213,7 @@ class CheckpointPolicy(Policy):
 
     @torch.no_grad()
     def act(self, observation: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
+        # The training env's one transform (training.rllib_env.flat_observation), without Ray.
         obs = torch.as_tensor(np.asarray(observation["observations"], np.float32))[None]
         mask = torch.as_tensor(np.concatenate(observation["action_mask"]).astype(np.float32))[None]
         logits = self.net.logits(obs, mask)[0].numpy().astype(np.float64)

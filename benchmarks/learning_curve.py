@@ -44,6 +44,7 @@ def member_returns(lineup: dict, seeds: range, scenario: str = "classroom") -> n
 
 
 def bootstrap(values: np.ndarray, seed: int = 0, draws: int = 2000) -> tuple[float, float]:
+    """Percentile-bootstrap 95% interval of the mean of ``values`` (their units)."""
     rng = np.random.default_rng(seed)
     means = rng.choice(values, (draws, len(values))).mean(axis=1)
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))

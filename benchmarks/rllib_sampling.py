@@ -29,6 +29,7 @@ from reassurance.training.config import load_settings
 def steps_per_second(
     scenario: str, iterations: int, *, to_numpy: bool, threads: int, batch: int
 ) -> float:
+    """Env-steps per second over ``iterations`` PPO iterations (sampling plus learning)."""
     settings = load_settings(
         "ppo", scenario=scenario, torch_threads=threads, ppo={"train_batch_size": batch}
     )

@@ -50,7 +50,8 @@ def init_ray(
 
     target = cluster_address(address)
     if ray.is_initialized():
-        return {"address": target or "embedded", "already_running": True}
+        # Inside a Ray worker (a Tune trial) or a second call: say where Ray actually runs.
+        return {"address": ray.get_runtime_context().gcs_address, "already_running": True}
     if target is None:
         # Embedded: loopback only, no dashboard, no token file under the home folder.
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -66,5 +67,10 @@ def init_ray(
             configure_logging=True,
         )
         return {"address": "embedded", "node_ip": LOCALHOST, "dashboard": context.dashboard_url}
-    ray.init(address=target, logging_level=logging.WARNING)
+    # Remote workers start their own interpreters: give them the driver's string-hash seed, which
+    # fixes the order RLlib gives the agents of a step (see reassurance.cli).
+    env_vars = (
+        {"PYTHONHASHSEED": os.environ["PYTHONHASHSEED"]} if "PYTHONHASHSEED" in os.environ else {}
+    )
+    ray.init(address=target, logging_level=logging.WARNING, runtime_env={"env_vars": env_vars})
     return {"address": target}

@@ -138,8 +138,8 @@ def _trained_run(tmp_path: Path) -> Path:
     import torch
 
     from reassurance.agents.checkpoint import write_export
+    from reassurance.agents.networks import MaskedActorCritic
     from reassurance.envs import coalition_v0
-    from reassurance.training.networks import MaskedActorCritic
 
     env = coalition_v0.parallel_env(scenario="classroom")
     torch.manual_seed(0)

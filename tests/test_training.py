@@ -170,6 +170,14 @@ def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path) -> None
             "usa.committed_prior": int(value)
         }
         assert agents.from_checkpoint(trial, role="member").export.iteration == 1
+    # Rerun into the same directory: every trial is finished, so nothing trains again.
+    summary = (out / "summary.csv").read_text()
+    again = _cli(*args, "--param", "usa.committed_prior=0,1", "--out", str(out))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (out / "summary.csv").read_text() == summary
+    for value in ("0", "1"):
+        rows = _rows(out / "trials" / f"committed_prior={value}_seed=0")
+        assert [r["iteration"] for r in rows] == [1]
 
 
 def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> None:
@@ -179,6 +187,65 @@ def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> 
     assert value.returncode == 2 and "committed_prior" in value.stderr
     shape = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prior")
     assert shape.returncode == 2 and "NAME=V1,V2" in shape.stderr
+
+
+def test_unfinished_checkpoint_folders_are_never_the_latest(trained_run: Path, tmp_path) -> None:
+    import shutil
+
+    from reassurance.agents.checkpoint import find_checkpoint, run_checkpoints
+    from reassurance.training.run import latest_checkpoint
+
+    run = tmp_path / "copy"
+    shutil.copytree(trained_run, run)
+    # A kill during a save leaves iter_NNNNNN.partial, index included.
+    shutil.copytree(
+        run / "checkpoints" / "iter_000003", run / "checkpoints" / "iter_000004.partial"
+    )
+    assert latest_checkpoint(run).name == "iter_000003"
+    assert find_checkpoint(run).name == "iter_000003"
+    assert [p.name for p in run_checkpoints(run)] == ["iter_000001", "iter_000002", "iter_000003"]
+
+
+def test_a_truncated_metrics_line_is_dropped_on_resume(tmp_path: Path) -> None:
+    from reassurance.training.run import _Metrics
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('{"iteration": 1, "x": 1}\n{"iteration": 2, "x"')
+    metrics = _Metrics(run, keep_until=1)
+    metrics.write({"iteration": 2, "x": 2.0})
+    metrics.close()
+    assert [r["iteration"] for r in _rows(run)] == [1, 2]
+    assert (run / "metrics.csv").read_text().splitlines() == ["iteration,x", "1,1", "2,2.0"]
+
+
+def test_checkpoint_opponent_of_another_scenario_is_refused(trained_run: Path) -> None:
+    from reassurance.training.algorithm import build_algo_config
+
+    settings = load_settings(
+        None,
+        scenario="brussels-2025-04",
+        train=["russia"],
+        opponents={"member": {"checkpoint": str(trained_run)}},
+    )
+    with pytest.raises(ValueError, match="trained on 'classroom' with 86 observation values"):
+        build_algo_config(settings)
+
+
+def test_env_registers_under_its_name() -> None:
+    from ray.tune.registry import ENV_CREATOR, _global_registry
+
+    from reassurance.training.rllib_env import ENV_NAME, register
+
+    assert register() == ENV_NAME == "reassurance-coalition-v0"
+    env = _global_registry.get(ENV_CREATOR, ENV_NAME)({"scenario": "classroom"})
+    assert env.possible_agents[0] == "usa"
+
+
+def test_overrides_merge_into_nested_sections() -> None:
+    settings = load_settings("classroom-members", ppo={"train_batch_size": 512})
+    assert settings.ppo.train_batch_size == 512
+    assert settings.ppo.lr == 0.001 and settings.ppo.num_epochs == 6  # kept from the file
 
 
 def test_settings_errors_name_the_field(tmp_path: Path) -> None:
@@ -194,6 +261,14 @@ def test_settings_errors_name_the_field(tmp_path: Path) -> None:
         load_settings(None, mapping="per-country")
     with pytest.raises(FileNotFoundError, match="shipped configs"):
         load_settings("nope")
+    with pytest.raises(ValueError, match=r"hidden.0.*\(got -3\)"):
+        load_settings(None, hidden=[-3])
+    with pytest.raises(ValueError, match="minibatch_size 512 is larger than train_batch_size 256"):
+        load_settings(None, ppo={"train_batch_size": 256, "minibatch_size": 512})
+    cycle = tmp_path / "a.yaml"
+    cycle.write_text("base: a.yaml\n")
+    with pytest.raises(ValueError, match="cycle"):
+        load_settings(cycle)
     assert load_settings("ppo").scenario == "brussels-2025-04"
 
 

@@ -162,6 +162,14 @@ def _fixed_spec(settings: TrainSettings, role: str, obs_space: Any, act_space: A
     from reassurance.agents.checkpoint import find_export
 
     export = find_export(opponent.checkpoint, role=role, module_id=opponent.module)
+    obs_dim = obs_space["observations"].shape[0]
+    nvec = tuple(int(n) for n in act_space.nvec)
+    if (export.obs_dim, tuple(export.nvec)) != (obs_dim, nvec):
+        raise ValueError(
+            f"opponent checkpoint {opponent.checkpoint!r} ({export.module_id!r}) was trained on "
+            f"{export.scenario!r} with {export.obs_dim} observation values; {role} seats of "
+            f"{settings.scenario!r} have {obs_dim} (a scenario with another number of members?)"
+        )
     return RLModuleSpec(
         module_class=MaskedPPOModule,
         observation_space=obs_space,

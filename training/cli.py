@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from reassurance.training.config import TrainSettings, load_settings
+    from reassurance.training.config import load_settings, validate_settings
     from reassurance.training.run import train
 
     if args.resume:
@@ -52,10 +53,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise ValueError("--resume takes the run's own settings; drop --config")
         saved = json.loads(run_json.read_text())["settings"]
         flags = {k: v for k, v in _flags(args).items() if v is not None}
-        try:
-            settings = TrainSettings.model_validate({**saved, **flags})
-        except Exception as err:  # pydantic's ValidationError, worded for the user
-            raise ValueError(f"--resume {run_dir}: {err}") from None
+        settings = validate_settings({**saved, **flags}, f"--resume {run_dir}")
     else:
         settings = load_settings(args.config or "ppo", **_flags(args))
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -70,21 +68,27 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from reassurance.training.config import load_settings
-    from reassurance.training.sweep import parse_param, sweep
+    from reassurance.training.sweep import TrialsFailed, parse_param, sweep
 
     settings = load_settings(args.config or "ppo", **_flags(args))
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise ValueError(f"--max-concurrent {args.max_concurrent}: need at least 1")
     name, values = parse_param(args.param, settings.scenario)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/sweep-{name}-{stamp}")
-    sweep(
-        settings,
-        name,
-        values,
-        args.seeds,
-        out,
-        address=args.address,
-        max_concurrent=args.max_concurrent,
-    )
+    try:
+        sweep(
+            settings,
+            name,
+            values,
+            args.seeds,
+            out,
+            address=args.address,
+            max_concurrent=args.max_concurrent,
+        )
+    except TrialsFailed as err:
+        print(f"reassurance: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +29,7 @@ __all__ = [
     "PPOSettings",
     "Opponent",
     "load_settings",
+    "validate_settings",
     "settings_path",
     "module_ids",
     "agent_module",
@@ -42,7 +43,8 @@ class _Model(BaseModel):
 
 
 class PPOSettings(_Model):
-    """PPO hyperparameters (RLlib names). Batch sizes count agent-steps of all modules."""
+    """PPO hyperparameters (RLlib names). ``train_batch_size`` counts env-steps (one step of the
+    whole game, every agent acting); ``minibatch_size`` counts one module's agent-steps."""
 
     lr: float = Field(3e-4, gt=0)
     gamma: float = Field(0.99, ge=0, le=1)
@@ -51,11 +53,20 @@ class PPOSettings(_Model):
     entropy_coeff: float = Field(0.01, ge=0)
     vf_loss_coeff: float = Field(0.5, ge=0)
     grad_clip: float | None = Field(0.5, gt=0)
-    train_batch_size: int = Field(1024, ge=16, description="agent-steps per iteration")
+    train_batch_size: int = Field(1024, ge=16, description="env-steps per iteration")
     minibatch_size: int = Field(256, ge=8)
     num_epochs: int = Field(5, ge=1)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _minibatch_fits(self) -> PPOSettings:
+        if self.minibatch_size > self.train_batch_size:
+            raise ValueError(
+                f"minibatch_size {self.minibatch_size} is larger than train_batch_size "
+                f"{self.train_batch_size}"
+            )
+        return self
 
 
 class Opponent(_Model):
@@ -74,9 +85,6 @@ class Opponent(_Model):
             cls = agent_class(self.agent)  # raises with the list of registered ids
             cls(**self.params)  # validates the parameters, naming a bad one
         return self
-
-    def label(self) -> str:
-        return self.agent if self.agent is not None else f"checkpoint:{self.checkpoint}"
 
 
 class LeagueSettings(_Model):
@@ -114,7 +122,9 @@ class TrainSettings(_Model):
     )
     league: LeagueSettings = LeagueSettings()
     ppo: PPOSettings = PPOSettings()
-    hidden: tuple[int, ...] = Field((64, 64), description="hidden layer sizes of both heads")
+    hidden: tuple[Annotated[int, Field(ge=1)], ...] = Field(
+        (64, 64), min_length=1, description="hidden layer sizes of both heads"
+    )
     iterations: int = Field(20, ge=1, description="total training iterations")
     checkpoint_every: int = Field(5, ge=1, description="iterations between checkpoints")
     seed: int = 0
@@ -202,7 +212,8 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
 
 
 def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainSettings:
-    """Read a training config and apply ``overrides`` (fields set to ``None`` are left alone).
+    """Read a training config and apply ``overrides`` (fields set to ``None`` are left alone;
+    nested sections such as ``ppo`` merge key by key).
 
     A config may start from another with ``base: NAME`` (a shipped name or a path next to it);
     its own keys win, nested mappings merge.
@@ -215,20 +226,24 @@ def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainS
         path = settings_path(str(config))
         source = str(path)
         raw = _read(path, ())
-    raw.update({k: v for k, v in overrides.items() if v is not None})
+    raw = _merge(raw, {k: v for k, v in overrides.items() if v is not None})
+    return validate_settings(raw, source)
+
+
+def validate_settings(raw: Mapping[str, Any], source: str) -> TrainSettings:
+    """Settings from a mapping; a ValueError names ``source``, each bad field and its value."""
     try:
-        return TrainSettings.model_validate(raw)
+        return TrainSettings.model_validate(dict(raw))
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
-            + (
-                f" (got {e['input']!r})"
-                if "input" in e and not isinstance(e["input"], dict)
-                else ""
-            )
-            for e in err.errors()
-        )
+        problems = "; ".join(_problem(e) for e in err.errors())
         raise ValueError(f"{source}: invalid training settings: {problems}") from None
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top)"
+    value = error.get("input")
+    got = f" (got {value!r})" if "input" in error and not isinstance(value, dict) else ""
+    return f"{where}: {error['msg']}{got}"
 
 
 def agent_module(settings: TrainSettings, agent: str, role: str) -> str:

@@ -1,6 +1,6 @@
 """RLlib modules: the masked PPO module that learns, and fixed policies from ``agents/``.
 
-:class:`MaskedPPOModule` wraps :class:`~reassurance.training.networks.MaskedActorCritic`; its
+:class:`MaskedPPOModule` wraps :class:`~reassurance.agents.networks.MaskedActorCritic`; its
 action distribution is RLlib's ``TorchMultiCategorical`` over the masked, concatenated logits, so
 illegal values are never sampled and never get gradient. :class:`FixedPolicyModule` plays any
 registered agent (a heuristic or a random policy) as a module that is never trained, so the
@@ -19,11 +19,11 @@ from ray.rllib.core.rl_module.apis.value_function_api import ValueFunctionAPI
 from ray.rllib.core.rl_module.rl_module import RLModule
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
+from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.policy import ROLE_NAMES, Seat
 from reassurance.agents.registry import make
 from reassurance.envs.actions import nvec as role_nvec
 from reassurance.envs.observation import layouts
-from reassurance.training.networks import MaskedActorCritic
 
 __all__ = ["MaskedPPOModule", "FixedPolicyModule"]
 

@@ -3,8 +3,8 @@
 RLlib's modules take one tensor per observation key, so the per-component action mask (a tuple
 of ``MultiBinary`` in the PettingZoo env) is concatenated here into one 0/1 vector that lines up
 with the concatenated ``MultiDiscrete`` logits. Nothing else changes: same agents, rewards,
-infos and episode summary. Inference outside RLlib (``agents.from_checkpoint``) applies the same
-conversion, :func:`flat_observation`; there are no other connectors to replay.
+infos and episode summary. Inference outside RLlib (``agents.from_checkpoint``) repeats this one
+conversion itself, without Ray; there are no other connectors to replay.
 """
 
 from __future__ import annotations
@@ -58,12 +58,15 @@ class RLlibCoalitionEnv(MultiAgentEnv):
             )
             self.action_spaces[agent] = self.par_env.action_space(agent)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict | None = None
+    ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
         obs, infos = self.par_env.reset(seed=seed, options=options)
         self.agents = list(self.par_env.agents)
         return {a: flat_observation(o) for a, o in obs.items()}, infos
 
-    def step(self, action_dict: Mapping[str, Any]):
+    def step(self, action_dict: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        """Observations, rewards, terminateds, truncateds (with ``"__all__"``), infos."""
         actions = {a: np.asarray(v, np.int64) for a, v in action_dict.items()}
         obs, rewards, terminations, truncations, infos = self.par_env.step(actions)
         self.agents = list(self.par_env.agents)

@@ -30,10 +30,10 @@ from typing import Any
 import torch
 
 from reassurance import __version__
-from reassurance.agents.checkpoint import write_export
+from reassurance.agents.checkpoint import run_checkpoints, write_export
+from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.registry import role_of
 from reassurance.training.config import TrainSettings
-from reassurance.training.networks import MaskedActorCritic
 
 __all__ = ["train", "latest_checkpoint", "flatten_result", "RESUMABLE_CHANGES"]
 
@@ -54,9 +54,8 @@ def quiet_rllib() -> None:
 
 
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """The newest complete checkpoint of a run directory, or ``None``."""
-    found = sorted(Path(run_dir, "checkpoints").glob("iter_[0-9]*"))
-    found = [p for p in found if (p / "policies" / "index.json").is_file()]
+    """The newest finished checkpoint of a run directory, or ``None``."""
+    found = run_checkpoints(run_dir)
     return found[-1] if found else None
 
 
@@ -96,11 +95,12 @@ class _Metrics:
         self.csv = run_dir / "metrics.csv"
         self.rows: list[dict[str, Any]] = []
         if keep_until is not None and self.jsonl.exists():
-            rows = [json.loads(line) for line in self.jsonl.read_text().splitlines() if line]
-            self.rows = [r for r in rows if r["iteration"] <= keep_until]
-        elif self.jsonl.exists():
-            self.jsonl.unlink()
-        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
+            self.rows = [r for r in _read_rows(self.jsonl) if r["iteration"] <= keep_until]
+        # Rewritten whole and swapped in, so a kill now loses nothing already checkpointed.
+        partial = self.jsonl.with_suffix(".jsonl.partial")
+        partial.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
+        os.replace(partial, self.jsonl)
+        self._write_csv()
         from tensorboardX import SummaryWriter
 
         self.tb = SummaryWriter(str(run_dir / "tensorboard"), purge_step=(keep_until or 0) + 1)
@@ -109,18 +109,34 @@ class _Metrics:
         self.rows.append(row)
         with self.jsonl.open("a") as f:
             f.write(json.dumps(row) + "\n")
-        columns = list(dict.fromkeys(k for r in self.rows for k in r))
-        with self.csv.open("w", newline="") as f:
-            writer = csv.DictWriter(f, columns)
-            writer.writeheader()
-            writer.writerows(self.rows)
+        self._write_csv()
         for key, value in row.items():
             if key != "iteration" and isinstance(value, int | float) and math.isfinite(value):
                 self.tb.add_scalar(key, value, row["iteration"])
         self.tb.flush()
 
+    def _write_csv(self) -> None:
+        columns = list(dict.fromkeys(k for r in self.rows for k in r)) or ["iteration"]
+        partial = self.csv.with_suffix(".csv.partial")
+        with partial.open("w", newline="") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        os.replace(partial, self.csv)
+
     def close(self) -> None:
         self.tb.close()
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a metrics.jsonl; a last line cut short by a kill is dropped."""
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
 
 
 def progress_line(row: dict[str, Any], total: int) -> str:
@@ -178,6 +194,23 @@ def _agents(algo: Any) -> dict[str, str]:
     return {agent: mapping.live[agent] for agent in mapping.live}
 
 
+def pin_opponents(settings: TrainSettings) -> TrainSettings:
+    """Replace each checkpoint opponent's path by the exact checkpoint folder it stands for (a
+    run directory means its latest checkpoint now), so run.json records which one played and a
+    resumed run plays the same one."""
+    from reassurance.agents.checkpoint import find_checkpoint
+
+    pinned = {
+        role: opponent.model_copy(
+            update={"checkpoint": str(find_checkpoint(opponent.checkpoint).resolve())}
+        )
+        if opponent.checkpoint is not None
+        else opponent
+        for role, opponent in settings.opponents.items()
+    }
+    return settings.model_copy(update={"opponents": pinned})
+
+
 def _check_resumable(run_dir: Path, settings: TrainSettings) -> None:
     saved = TrainSettings.model_validate(json.loads((run_dir / "run.json").read_text())["settings"])
     changed = sorted(
@@ -204,8 +237,11 @@ def train(
     """Train to ``settings.iterations`` in total; return the final checkpoint folder.
 
     ``echo`` gets one progress line per iteration; ``report`` (Tune's) gets each metrics row.
-    The same settings and seed give the same metrics when ``PYTHONHASHSEED`` is fixed (the
-    ``reassurance`` command fixes it to 0): RLlib orders the agents of a step through sets.
+    Repeatability: with embedded Ray and sampling in the driver (``num_env_runners: 0``, the
+    default), the same settings and seed give the same metrics when ``PYTHONHASHSEED`` is fixed
+    (the ``reassurance`` command fixes it to 0), because RLlib orders the agents of a step
+    through sets. Remote env runners add timing to the order of samples; a resumed run's league
+    draws start again from the seed.
     """
     from reassurance.ray_session import init_ray
     from reassurance.training.algorithm import build_algo_config
@@ -213,6 +249,8 @@ def train(
     run_dir = Path(out)
     start = 0
     checkpoint = None
+    if not resume:
+        settings = pin_opponents(settings)
     if resume:
         if not (run_dir / "run.json").is_file():
             raise FileNotFoundError(f"--resume {run_dir}: not a training run (no run.json)")

@@ -23,7 +23,7 @@ import yaml
 from reassurance.envs import load_scenario
 from reassurance.training.config import TrainSettings
 
-__all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows"]
+__all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows", "TrialsFailed"]
 
 SUMMARY_COLUMNS = (
     "env/troops_deployed",
@@ -77,15 +77,29 @@ def _run_trial(config: dict[str, Any]) -> None:
     train(settings, run_dir, resume=resume, echo=lambda line: None, report=tune.report)
 
 
-def summary_rows(out: str | Path, name: str) -> list[dict[str, Any]]:
-    """One row per finished trial: parameter value, seed, returns, env figures (last iteration)."""
+class TrialsFailed(RuntimeError):
+    """Some trials of a sweep raised; the summary holds the others."""
+
+
+def summary_rows(
+    out: str | Path, name: str, trials: Sequence[str], iterations: int
+) -> list[dict[str, Any]]:
+    """One row per finished trial among ``trials`` (names under ``OUT/trials``): parameter
+    value, seed, returns and env figures of its last iteration. A trial that has not reached
+    ``iterations`` is left out, and so are folders of other sweeps in the same directory."""
     rows = []
-    for run_json in sorted(Path(out, "trials").glob("*/run.json")):
+    for trial in trials:
+        run_json = Path(out, "trials", trial, "run.json")
+        metrics = run_json.parent / "metrics.jsonl"
+        if not run_json.is_file() or not metrics.is_file():
+            continue
         run = json.loads(run_json.read_text())
-        lines = (run_json.parent / "metrics.jsonl").read_text().splitlines()
+        lines = metrics.read_text().splitlines()
         if not lines:
             continue
         last = json.loads(lines[-1])
+        if last["iteration"] < iterations:
+            continue
         settings = run["settings"]
         row: dict[str, Any] = {
             "trial": run_json.parent.name,
@@ -167,9 +181,17 @@ def sweep(
                     "trial": _trial_name(name, value, seed),
                 }
             )
-    bundles = [{"CPU": 1}] + [{"CPU": 1}] * settings.num_env_runners
-    if settings.num_gpus_per_learner:
-        bundles[0]["GPU"] = settings.num_gpus_per_learner
+    # The trial's driver (which also learns when num_learners is 0), then its learner and
+    # env-runner actors: Tune reserves them together so trials never starve each other.
+    learner = {
+        "CPU": 1,
+        **({"GPU": settings.num_gpus_per_learner} if settings.num_gpus_per_learner else {}),
+    }
+    if settings.num_learners == 0:
+        bundles = [learner]
+    else:
+        bundles = [{"CPU": 1}] + [dict(learner) for _ in range(settings.num_learners)]
+    bundles += [{"CPU": 1} for _ in range(settings.num_env_runners)]
     trainable = tune.with_resources(_run_trial, tune.PlacementGroupFactory(bundles))
     echo(f"sweep: {len(trials)} trials ({name} x {len(values)} values x {seeds} seeds) in {out}")
     tuner = tune.Tuner(
@@ -180,7 +202,7 @@ def sweep(
     )
     results = tuner.fit()
     errors = [str(r.error) for r in results if r.error is not None]
-    rows = summary_rows(out, name)
+    rows = summary_rows(out, name, [t["trial"] for t in trials], settings.iterations)
     with (out / "summary.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, list(dict.fromkeys(k for r in rows for k in r)))
         writer.writeheader()
@@ -195,5 +217,8 @@ def sweep(
     summary.write_text(text)
     echo(text)
     if errors:
-        raise RuntimeError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
+        raise TrialsFailed(
+            f"{len(errors)} of {len(trials)} trials failed (the summary has the others); "
+            f"first error: {errors[0]}"
+        )
     return summary

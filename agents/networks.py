@@ -58,19 +58,3 @@ class MaskedActorCritic(nn.Module):
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """State values, shape ``[B]`` (reward units of the role)."""
         return self.vf(obs).squeeze(-1)
-
-    def greedy(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The most likely legal value of every component, shape ``[B, len(nvec)]``."""
-        parts = torch.split(self.logits(obs, mask), self.nvec, dim=-1)
-        return torch.stack([p.argmax(-1) for p in parts], dim=-1)
-
-    def sample(self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator):
-        """A sampled legal value of every component, shape ``[B, len(nvec)]``."""
-        parts = torch.split(self.logits(obs, mask), self.nvec, dim=-1)
-        return torch.stack(
-            [
-                torch.multinomial(torch.softmax(p, -1), 1, generator=generator)[..., 0]
-                for p in parts
-            ],
-            dim=-1,
-        )
