@@ -127,6 +127,9 @@ def test_resume_refuses_changed_settings_and_missing_runs(trained_run: Path, tmp
     assert missing.returncode == 2 and "no run.json" in missing.stderr
     taken = _cli("train", "--scenario", "classroom", "--out", str(trained_run))
     assert taken.returncode == 2 and "--resume" in taken.stderr
+    unknown = _cli("train", "--scenario", "atlantis", "--out", str(tmp_path / "atlantis"))
+    assert unknown.returncode == 2 and "unknown scenario 'atlantis'" in unknown.stderr
+    assert not (tmp_path / "atlantis").exists()
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config: Path) -> None:

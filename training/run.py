@@ -261,6 +261,9 @@ def train(
             f"{run_dir} already holds a training run; continue it with --resume {run_dir} or "
             "choose another --out"
         )
+    from reassurance.envs import load_scenario
+
+    load_scenario(settings.scenario, overrides=settings.overrides)  # bad names fail before Ray
     if checkpoint is not None and int(checkpoint.name.split("_")[1]) >= settings.iterations:
         echo(f"{checkpoint} is at iteration {settings.iterations} or later: nothing to train")
         return checkpoint
