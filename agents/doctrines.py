@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,7 +47,29 @@ class Doctrine(Heuristic):
                 f"{self.role}/{self.name} has no parameters {unknown}; "
                 f"allowed: {sorted(self.defaults) or 'none'}"
             )
+        for name, value in params.items():
+            _check_param(f"{self.role}/{self.name}", name, self.defaults[name], value)
         super().__init__(**{**self.defaults, **params})
+
+
+def _check_param(agent: str, name: str, default: Any, value: Any) -> None:
+    """Refuse a parameter value of the wrong kind, naming it and what the default's kind allows."""
+    if isinstance(default, IntEnum):
+        allowed = [int(v) for v in type(default)]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value not in allowed
+        ):
+            names = ", ".join(f"{int(v)} ({v.name.lower()})" for v in type(default))
+            raise ValueError(f"{agent}: {name}={value!r} is not one of {names}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{agent}: {name}={value!r} must be an integer (default {default})")
+    elif isinstance(default, float) and (
+        isinstance(value, bool) or not isinstance(value, int | float | np.number)
+    ):
+        raise ValueError(f"{agent}: {name}={value!r} must be a number (default {default})")
 
 
 def _phase(view: ObservationView) -> Phase:

@@ -89,16 +89,37 @@ def _value(match: Mapping[str, Any], metric: str) -> float:
 
 
 def bootstrap_ci(
-    values: Sequence[float], rng: np.random.Generator, resamples: int = 1000, level: float = 0.95
+    values: Sequence[float],
+    rng: np.random.Generator,
+    resamples: int = 1000,
+    level: float = 0.95,
+    clusters: Sequence[Any] | None = None,
 ) -> tuple[float, float, float, int]:
-    """Mean and percentile bootstrap interval of the non-NaN ``values``: (mean, low, high, n)."""
-    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    """Mean and percentile bootstrap interval of the non-NaN ``values``: (mean, low, high, n).
+
+    With ``clusters`` (one label per value, e.g. the match seed) whole clusters are resampled:
+    matches that share a seed share its hidden draws (the US type, Russia's resolve), so they
+    are not independent, and resampling them one by one would give intervals far too narrow.
+    The interval then rests on the number of clusters, not of matches.
+    """
+    keep = [i for i, v in enumerate(values) if not math.isnan(v)]
+    x = np.asarray([values[i] for i in keep], dtype=float)
     if x.size == 0:
         return math.nan, math.nan, math.nan, 0
     if x.size == 1:
         return float(x[0]), float(x[0]), float(x[0]), 1
-    means = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1)
     tail = (1.0 - level) / 2.0 * 100.0
+    if clusters is None:
+        means = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1)
+    else:
+        labels = [clusters[i] for i in keep]
+        groups = sorted(set(labels), key=str)
+        index = {g: k for k, g in enumerate(groups)}
+        which = np.asarray([index[g] for g in labels])
+        sums = np.bincount(which, weights=x, minlength=len(groups))
+        counts = np.bincount(which, minlength=len(groups)).astype(float)
+        draws = rng.integers(0, len(groups), size=(resamples, len(groups)))
+        means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
     low, high = np.percentile(means, [tail, 100.0 - tail])
     return float(x.mean()), float(low), float(high), int(x.size)
 
@@ -149,8 +170,14 @@ def _role_table(
     rated = ratings(tournament.matches, role, labels)
     rows = []
     for label in labels:
-        values = [role_return(m, role) for m in tournament.matches if m["lineup"][role] == label]
-        mean, low, high, n = bootstrap_ci(values, _rng(seed, "return", role, label), resamples)
+        chosen = [m for m in tournament.matches if m["lineup"][role] == label]
+        values = [role_return(m, role) for m in chosen]
+        mean, low, high, n = bootstrap_ci(
+            values,
+            _rng(seed, "return", role, label),
+            resamples,
+            clusters=[m["seed"] for m in chosen],
+        )
         r = rated[label]
         rows.append(
             {
@@ -208,7 +235,10 @@ def cohesion_by(
                 continue
             values = [_value(m, metric) for m in chosen]
             mean, low, high, n = bootstrap_ci(
-                values, _rng(seed, "cohesion", role, label, metric), resamples
+                values,
+                _rng(seed, "cohesion", role, label, metric),
+                resamples,
+                clusters=[m["seed"] for m in chosen],
             )
             row[metric] = {"mean": mean, "low": low, "high": high, "n": n}
         rows.append(row)

@@ -417,8 +417,10 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
     numbered from 0; ``schedule: {sample: N, seed: S}`` keeps N of them drawn without
     replacement by ``numpy.random.default_rng(S)``. Each kept assignment is played once per seed.
     """
-    from reassurance import __version__
     from reassurance.envs import load_scenario
+    from reassurance.evaluation.hashing import code_version
+
+    version = code_version()  # stamped on every match: package version + hash of the game code
 
     scenario_ref: str | Path = config.scenario
     if base_dir is not None and config.scenario.endswith((".yaml", ".yml")):
@@ -448,13 +450,13 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
             for role, index in zip(ROLES, product[assignment], strict=True)
         }
         for seed in config.seed_list():
-            key = match_key(digest, __version__, lineup, seed)
+            key = match_key(digest, version, lineup, seed)
             matches.append(MatchSpec(key=key, assignment=assignment, seed=seed, lineup=lineup))
     config_hash = sha256_json(
         {
             "config": config.model_dump(mode="json"),
             "scenario_hash": digest,
-            "env_version": __version__,
+            "env_version": version,
             "population": {
                 role: [{"label": p.label, **p.identity()} for p in population[role]]
                 for role in ROLES
@@ -466,7 +468,7 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
         config=config,
         scenario=scenario,
         scenario_hash=digest,
-        env_version=__version__,
+        env_version=version,
         population=population,
         matches=matches,
         config_hash=config_hash,

@@ -156,9 +156,13 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     if create and path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S)
-    conn.execute("PRAGMA foreign_keys = ON")
-    if create:
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as err:
+        conn.close()
+        raise ValueError(f"{path} is not a SQLite results database ({err})") from None
+    if create:
         if version == 0:
             with conn:
                 conn.executescript(_SCHEMA)

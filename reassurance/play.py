@@ -59,6 +59,17 @@ _CONFLICT = (
 )
 
 
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; seeds are integers >= 0")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``play`` subcommand to the ``reassurance`` parser."""
     play = sub.add_parser(
@@ -77,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     play.add_argument(
         "--as", dest="seat", metavar="SEAT", help="your seat: an agent of the scenario (france)"
     )
-    play.add_argument("--seed", type=int, default=0, help="seed of the game")
+    play.add_argument("--seed", type=_seed, default=0, help="seed of the game (an integer >= 0)")
     play.add_argument(
         "--bots",
         default="",

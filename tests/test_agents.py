@@ -49,6 +49,10 @@ def test_registry_filters_and_errors() -> None:
         agents.make("member/free-ryder")
     with pytest.raises(ValueError, match="europe_shar"):
         agents.make("usa/transactional", europe_shar=0.5)
+    with pytest.raises(ValueError, match="europe_share='high' must be a number"):
+        agents.make("usa/transactional", europe_share="high")
+    with pytest.raises(ValueError, match=r"kind=99 is not one of 0 \(ground\)"):
+        agents.make("member/home-defender", kind=99)
     with pytest.raises(ValueError, match="roles are"):
         agents.list_agents(role="nato")
 

@@ -244,6 +244,13 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
     assert low < mean < high and n == 200 and high - low < 0.5
     assert bootstrap_ci([1.0, float("nan"), 1.0], np.random.default_rng(0)) == (1.0, 1.0, 1.0, 2)
     assert bootstrap_ci([], np.random.default_rng(0))[3] == 0
+    # Matches that share a seed share its hidden draws: resampling seeds widens the interval.
+    by_seed = [1.0] * 50 + [0.0] * 50
+    seeds = [0] * 50 + [1] * 50
+    naive = bootstrap_ci(by_seed, np.random.default_rng(0))
+    clustered = bootstrap_ci(by_seed, np.random.default_rng(0), clusters=seeds)
+    assert naive[0] == clustered[0] == 0.5
+    assert naive[2] - naive[1] < 0.3 and (clustered[1], clustered[2]) == (0.0, 1.0)
 
 
 def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None:
@@ -293,6 +300,10 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
     assert "unknown tournament config 'atlantis'" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "none.sqlite"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+    not_a_db = tmp_path / "notes.sqlite"
+    not_a_db.write_text("these are notes, not a database\n" * 100)
+    assert main(["report", str(not_a_db), "--out", str(tmp_path / "r")]) == 2
+    assert "is not a SQLite results database" in capsys.readouterr().err
 
 
 def test_checkpoint_policies_play_through_from_checkpoint(tmp_path: Path) -> None:
