@@ -41,6 +41,24 @@ def _rows(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+def _tensorboard_tags(folder: Path) -> set[str]:
+    """Scalar tags in TensorBoard event files (TFRecord framing around Event protos)."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    tags = set()
+    for path in folder.rglob("events.out.tfevents.*"):
+        data = path.read_bytes()
+        offset = 0
+        while offset + 12 <= len(data):
+            (length,) = struct.unpack("<Q", data[offset : offset + 8])
+            event = event_pb2.Event.FromString(data[offset + 12 : offset + 12 + length])
+            tags.update(value.tag for value in event.summary.value)
+            offset += 12 + length + 4
+    return tags
+
+
 @pytest.fixture(scope="module")
 def tiny_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "tiny.yaml"
@@ -72,7 +90,9 @@ def test_resume_continues_to_the_total(trained_run: Path) -> None:
     header = (trained_run / "metrics.csv").read_text().splitlines()[0].split(",")
     for column in ("iteration", "module_return/member", "env/troops_deployed"):
         assert column in header
-    assert any((trained_run / "tensorboard").iterdir()), "no TensorBoard events"
+    tags = _tensorboard_tags(trained_run / "tensorboard")
+    assert {"module_return/member", "env/troops_deployed"} <= tags
+    assert any(t.startswith("rllib/learners/member/") for t in tags), "RLlib's own figures"
     assert all("env/contributors" in r and "learner/member/policy_loss" in r for r in rows)
 
 

@@ -5,7 +5,7 @@ A run directory holds::
     run.json              settings, versions, start time
     metrics.jsonl         one JSON object per iteration (every figure below)
     metrics.csv           the same, as a table
-    tensorboard/          the same, as TensorBoard scalars
+    tensorboard/          the same, plus every number of RLlib's result (rllib/...), for TensorBoard
     checkpoints/iter_000010/   RLlib checkpoint + policies/ (exports for agents.from_checkpoint)
 
 ``resume=True`` restores the latest checkpoint of the directory and trains on to
@@ -35,7 +35,7 @@ from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.registry import role_of
 from reassurance.training.config import TrainSettings
 
-__all__ = ["train", "latest_checkpoint", "flatten_result", "RESUMABLE_CHANGES"]
+__all__ = ["train", "latest_checkpoint", "flatten_result", "rllib_scalars", "RESUMABLE_CHANGES"]
 
 RESUMABLE_CHANGES = frozenset(
     {"iterations", "checkpoint_every", "num_env_runners", "num_envs_per_env_runner",
@@ -87,6 +87,24 @@ def flatten_result(result: dict[str, Any]) -> dict[str, float]:
     return row
 
 
+def rllib_scalars(result: dict[str, Any], prefix: str = "rllib") -> dict[str, float]:
+    """Every finite number in an RLlib result, as ``rllib/<path>`` (for TensorBoard)."""
+    out: dict[str, float] = {}
+    for key, value in result.items():
+        name = f"{prefix}/{key}"
+        if isinstance(value, dict):
+            out.update(rllib_scalars(value, name))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int | float) and math.isfinite(float(value)):
+            out[name] = float(value)
+        elif hasattr(value, "item") and getattr(value, "size", 0) == 1:  # numpy and torch scalars
+            number = float(value.item())
+            if math.isfinite(number):
+                out[name] = number
+    return out
+
+
 class _Metrics:
     """Appends iteration rows to metrics.jsonl, metrics.csv and TensorBoard."""
 
@@ -105,7 +123,8 @@ class _Metrics:
 
         self.tb = SummaryWriter(str(run_dir / "tensorboard"), purge_step=(keep_until or 0) + 1)
 
-    def write(self, row: dict[str, Any]) -> None:
+    def write(self, row: dict[str, Any], extra: dict[str, float] | None = None) -> None:
+        """Append ``row`` to every output; ``extra`` scalars go to TensorBoard only."""
         self.rows.append(row)
         with self.jsonl.open("a") as f:
             f.write(json.dumps(row) + "\n")
@@ -113,6 +132,8 @@ class _Metrics:
         for key, value in row.items():
             if key != "iteration" and isinstance(value, int | float) and math.isfinite(value):
                 self.tb.add_scalar(key, value, row["iteration"])
+        for key, value in (extra or {}).items():
+            self.tb.add_scalar(key, value, row["iteration"])
         self.tb.flush()
 
     def _write_csv(self) -> None:
@@ -299,7 +320,7 @@ def train(
             result = algo.train()
             row = flatten_result(result)
             row["time_iter_s"] = time.perf_counter() - t0
-            metrics.write(row)
+            metrics.write(row, extra=rllib_scalars(result))
             echo(progress_line(row, settings.iterations))
             if report is not None:
                 report(row)
