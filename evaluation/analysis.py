@@ -23,7 +23,7 @@ import numpy as np
 
 from reassurance.evaluation.alpharank import alpharank, scale_to_unit_range
 from reassurance.evaluation.config import ROLES
-from reassurance.evaluation.hashing import canonical
+from reassurance.evaluation.hashing import canonical, sha256_json
 from reassurance.evaluation.store import StoredTournament
 
 __all__ = [
@@ -129,15 +129,22 @@ def _labels(tournament: StoredTournament, role: str) -> list[str]:
 
 
 def ratings(
-    matches: Sequence[Mapping[str, Any]], role: str, labels: Sequence[str]
+    matches: Sequence[Mapping[str, Any]],
+    role: str,
+    labels: Sequence[str],
+    identity: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, float]]:
     """PlackettLuce (openskill) ratings of one role's policies from duplicate contests.
 
     A *contest* is a set of matches with the same policies in every other role and the same
     seed, which differ only in this role's policy: the same opponents, partners and random
-    draws. Its entrants are ranked by their role return (equal returns tie). Contests are
-    rated in sorted order of their (opponents, seed) key, so the result does not depend on
-    the order matches were played. Returns label -> ``mu``, ``sigma``, ``contests``.
+    draws. Its entrants are ranked by their role return (equal returns tie).
+
+    openskill updates one contest at a time, so the order matters. Contests are rated in the
+    order of a hash of what defines them (the other roles' policies, by ``identity`` of each
+    label: agent id, parameters, checkpoint hash; and the seed). So the result depends neither
+    on the order matches were played nor on the labels, and no opponent or seed comes first
+    systematically. Returns label -> ``mu``, ``sigma``, ``contests``.
     """
     from openskill.models import PlackettLuce
 
@@ -148,7 +155,13 @@ def ratings(
     for match in matches:
         others = tuple(match["lineup"][r] for r in ROLES if r != role)
         contests[(*others, match["seed"])][match["lineup"][role]] = role_return(match, role)
-    for key in sorted(contests, key=lambda k: tuple(map(str, k))):
+    identity = identity or {}
+
+    def order(key: tuple[Any, ...]) -> str:
+        *others, seed = key
+        return sha256_json([[identity.get(label, label) for label in others], seed])
+
+    for key in sorted(contests, key=order):
         entrants = [label for label in labels if label in contests[key]]
         if len(entrants) < 2:
             continue
@@ -167,7 +180,12 @@ def _role_table(
     tournament: StoredTournament, role: str, seed: int, resamples: int
 ) -> list[dict[str, Any]]:
     labels = _labels(tournament, role)
-    rated = ratings(tournament.matches, role, labels)
+    identity = {
+        entry["label"]: {k: v for k, v in entry.items() if k != "label"}
+        for entries in tournament.population.values()
+        for entry in entries
+    }
+    rated = ratings(tournament.matches, role, labels, identity)
     rows = []
     for label in labels:
         chosen = [m for m in tournament.matches if m["lineup"][role] == label]

@@ -126,7 +126,7 @@ def test_shipped_configs_load_and_plan() -> None:
     config, base = load_tournament_config("classroom-heuristics")
     plan = plan_tournament(config, base)
     assert plan.scenario.id == "classroom"
-    assert len(plan.matches) == 8 * 7 * 2 * 4 * 3
+    assert len(plan.matches) == 8 * 7 * 2 * 4 * 6
     config, base = load_tournament_config("brussels-heuristics")
     assert plan_tournament(config, base).scenario.id == "brussels-2025-04"
     with pytest.raises(ValueError, match="classroom-heuristics"):
@@ -234,6 +234,11 @@ def test_ratings_rank_the_better_policy_whatever_the_order() -> None:
     shuffled = list(matches)
     random.Random(3).shuffle(shuffled)
     assert ratings(shuffled, "usa", ["usa/a", "usa/b", "usa/c"]) == rated
+    # Renaming a label of another role, its identity unchanged, changes nothing.
+    identity = {"m": {"agent": "member/leader"}, "mm": {"agent": "member/leader"}}
+    renamed = [{**m, "lineup": {**m["lineup"], "member": "mm"}} for m in matches]
+    labels = ["usa/a", "usa/b", "usa/c"]
+    assert ratings(renamed, "usa", labels, identity) == ratings(matches, "usa", labels, identity)
 
 
 def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
