@@ -264,6 +264,7 @@ def train(
     through sets. Remote env runners add timing to the order of samples; a resumed run's league
     draws start again from the seed.
     """
+    from reassurance.envs import load_scenario
     from reassurance.ray_session import init_ray
     from reassurance.training.algorithm import build_algo_config
 
@@ -282,13 +283,13 @@ def train(
             f"{run_dir} already holds a training run; continue it with --resume {run_dir} or "
             "choose another --out"
         )
-    from reassurance.envs import load_scenario
-
     load_scenario(settings.scenario, overrides=settings.overrides)  # bad names fail before Ray
     if checkpoint is not None and int(checkpoint.name.split("_")[1]) >= settings.iterations:
         echo(f"{checkpoint} is at iteration {settings.iterations} or later: nothing to train")
         return checkpoint
     run_dir.mkdir(parents=True, exist_ok=True)
+    for unfinished in run_dir.glob("checkpoints/iter_*.partial"):  # left by a kill during a save
+        shutil.rmtree(unfinished, ignore_errors=True)
     torch.set_num_threads(settings.torch_threads)
     quiet_rllib()
     where = init_ray(address)
