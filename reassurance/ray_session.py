@@ -58,6 +58,9 @@ def init_ray(
         os.environ.pop("RAY_ADDRESS", None)
         _keep_to_loopback()
         context = ray.init(
+            # "local" always starts a new embedded instance; with no address Ray would attach
+            # to a cluster it finds recorded under /tmp/ray, even a dead one.
+            address="local",
             _node_ip_address=LOCALHOST,
             include_dashboard=False,
             num_cpus=num_cpus,

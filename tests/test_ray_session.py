@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SCRIPT = """
@@ -27,9 +29,19 @@ ray.shutdown()
 def test_embedded_ray_stays_on_loopback(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["HOME"] = str(tmp_path)
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=180
-    )
+    # A cluster that once ran here and died leaves its address in <tmp>/ray/ray_current_cluster;
+    # embedded Ray must start its own instance, not try to join that one. (A short folder:
+    # Ray's socket paths live under it.)
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
+    (ray_tmp / "ray").mkdir()
+    (ray_tmp / "ray" / "ray_current_cluster").write_text("127.0.0.1:1\n")
+    env["RAY_TMPDIR"] = str(ray_tmp)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=180
+        )
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     assert out.returncode == 0, out.stderr[-2000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["where"]["address"] == "embedded"
