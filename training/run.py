@@ -215,6 +215,24 @@ def _agents(algo: Any) -> dict[str, str]:
     return {agent: mapping.live[agent] for agent in mapping.live}
 
 
+def _check_gpus(settings: TrainSettings) -> None:
+    """Refuse GPU settings the Ray session cannot meet, before RLlib fails on them deep inside."""
+    if not settings.num_gpus_per_learner:
+        return
+    import ray
+
+    needed = settings.num_gpus_per_learner * max(1, settings.num_learners)
+    available = ray.cluster_resources().get("GPU", 0)
+    local = settings.num_learners == 0
+    if needed > available or (local and not torch.cuda.is_available()):
+        raise ValueError(
+            f"--num-gpus-per-learner {settings.num_gpus_per_learner}: the Ray session has "
+            f"{available:g} GPUs and this process's torch {torch.__version__} "
+            f"{'sees' if torch.cuda.is_available() else 'sees no'} CUDA device; install a CUDA "
+            "build of torch (README, Quick start) or join a cluster with GPUs (--address)"
+        )
+
+
 def pin_opponents(settings: TrainSettings) -> TrainSettings:
     """Replace each checkpoint opponent's path by the exact checkpoint folder it stands for (a
     run directory means its latest checkpoint now), so run.json records which one played and a
@@ -293,6 +311,7 @@ def train(
     torch.set_num_threads(settings.torch_threads)
     quiet_rllib()
     where = init_ray(address)
+    _check_gpus(settings)
     algo = build_algo_config(settings).build_algo()
     try:
         if checkpoint is not None:
