@@ -153,14 +153,19 @@ def test_resume_refuses_changed_settings_and_missing_runs(trained_run: Path, tmp
 
 
 @pytest.mark.skipif(
-    __import__("torch").cuda.is_available(), reason="checks the message on a machine without GPUs"
+    __import__("torch").cuda.is_available(), reason="checks the GPU message on a machine without"
 )
-def test_gpu_request_without_gpus_is_one_clear_line(tmp_path: Path, tiny_config: Path) -> None:
+def test_resource_requests_beyond_the_machine_are_one_clear_line(
+    tmp_path: Path, tiny_config: Path
+) -> None:
     args = ["train", "--config", str(tiny_config), "--num-gpus-per-learner", "1"]
     result = _cli(*args, "--out", str(tmp_path / "gpu"))
     assert result.returncode == 2
     assert "--num-gpus-per-learner 1.0: the Ray session has 0 GPUs" in result.stderr
     assert "Traceback" not in result.stderr
+    args = ["train", "--config", str(tiny_config), "--num-env-runners", "4096"]
+    result = _cli(*args, "--out", str(tmp_path / "cpu"))
+    assert result.returncode == 2 and "needs 4096 CPUs" in result.stderr
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config: Path) -> None:

@@ -215,11 +215,21 @@ def _agents(algo: Any) -> dict[str, str]:
     return {agent: mapping.live[agent] for agent in mapping.live}
 
 
-def _check_gpus(settings: TrainSettings) -> None:
-    """Refuse GPU settings the Ray session cannot meet, before RLlib fails on them deep inside."""
+def _check_resources(settings: TrainSettings, *, embedded: bool) -> None:
+    """Refuse settings the Ray session cannot meet, before RLlib fails on them deep inside or,
+    for CPUs, waits forever. (A cluster may add nodes, so CPUs are checked when embedded only.)"""
+    import ray
+
+    cpus = settings.num_env_runners + settings.num_learners
+    available_cpus = ray.cluster_resources().get("CPU", 0)
+    if embedded and cpus > available_cpus:
+        raise ValueError(
+            f"--num-env-runners {settings.num_env_runners} with {settings.num_learners} remote "
+            f"learners needs {cpus} CPUs for its actors; embedded Ray has {available_cpus:g} "
+            "here. Use fewer (0 samples in the driver) or join a cluster (--address)"
+        )
     if not settings.num_gpus_per_learner:
         return
-    import ray
 
     needed = settings.num_gpus_per_learner * max(1, settings.num_learners)
     available = ray.cluster_resources().get("GPU", 0)
@@ -311,7 +321,7 @@ def train(
     torch.set_num_threads(settings.torch_threads)
     quiet_rllib()
     where = init_ray(address)
-    _check_gpus(settings)
+    _check_resources(settings, embedded=where.get("address") == "embedded")
     algo = build_algo_config(settings).build_algo()
     try:
         if checkpoint is not None:
