@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from reassurance import configs
 
 __all__ = [
     "Scenario",
@@ -334,24 +335,20 @@ class Scenario(_Frozen):
 # ----------------------------------------------------------------------------- loading
 
 
-def _scenario_dir() -> Path:
-    return Path(str(resources.files("reassurance.configs") / "scenarios"))
-
-
 def list_scenarios() -> list[str]:
     """Ids of the scenarios shipped in ``configs/scenarios``, sorted."""
-    return sorted(p.stem for p in _scenario_dir().glob("*.yaml"))
+    return configs.shipped("scenarios")
 
 
 def scenario_path(scenario: str | Path) -> Path:
     """Resolve a scenario id or a path to a YAML file."""
     text = str(scenario)
-    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+    if configs.is_path(text):
         path = Path(text)
         if not path.is_file():
             raise ScenarioError(f"scenario file {path} does not exist")
         return path
-    path = _scenario_dir() / f"{text}.yaml"
+    path = configs.shipped_file("scenarios", text)
     if not path.is_file():
         raise ScenarioError(f"unknown scenario {text!r}; available: {list_scenarios()}")
     return path

@@ -28,7 +28,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +35,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reassurance import configs
 from reassurance.evaluation.hashing import canonical, hash_checkpoint, scenario_hash, sha256_json
 
 __all__ = [
@@ -221,24 +221,20 @@ def _check_agent(agent_id: str, params: Mapping[str, Any]) -> None:
 # ----------------------------------------------------------------------------- loading
 
 
-def _config_dir() -> Path:
-    return Path(str(resources.files("reassurance.configs") / "tournaments"))
-
-
 def list_tournament_configs() -> list[str]:
     """Names of the tournament configs shipped in ``configs/tournaments``, sorted."""
-    return sorted(p.stem for p in _config_dir().glob("*.yaml"))
+    return configs.shipped("tournaments")
 
 
 def config_path(config: str | Path) -> Path:
     """Resolve a shipped config name or a path to a YAML file."""
     text = str(config)
-    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+    if configs.is_path(text):
         path = Path(text)
         if not path.is_file():
             raise FileNotFoundError(f"tournament config {path} does not exist")
         return path
-    path = _config_dir() / f"{text}.yaml"
+    path = configs.shipped_file("tournaments", text)
     if not path.is_file():
         raise ValueError(
             f"unknown tournament config {text!r}; shipped: {list_tournament_configs()} "

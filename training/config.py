@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reassurance import configs
 from reassurance.agents.match import DEFAULT_BOTS
 from reassurance.agents.registry import agent_class
 
@@ -170,19 +170,15 @@ class TrainSettings(_Model):
 def settings_path(name: str) -> Path:
     """Path of a shipped training config (``ppo``) or of a YAML file."""
     path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if configs.is_path(name) or path.exists():
         if not path.exists():
             raise FileNotFoundError(f"training config {name!r} not found")
         return path
-    shipped = resources.files("reassurance.configs") / "training" / f"{name}.yaml"
+    shipped = configs.shipped_file("training", name)
     if not shipped.is_file():
-        names = sorted(
-            p.name.removesuffix(".yaml")
-            for p in (resources.files("reassurance.configs") / "training").iterdir()
-            if p.name.endswith(".yaml")
-        )
+        names = configs.shipped("training")
         raise FileNotFoundError(f"training config {name!r} not found; shipped configs: {names}")
-    return Path(str(shipped))
+    return shipped
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
