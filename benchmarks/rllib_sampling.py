@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from reassurance.ray_session import init_ray
+from reassurance.runtime import init_ray
 from reassurance.training.algorithm import build_algo_config
 from reassurance.training.config import load_settings
 

@@ -414,7 +414,7 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
     replacement by ``numpy.random.default_rng(S)``. Each kept assignment is played once per seed.
     """
     from reassurance.envs import load_scenario
-    from reassurance.evaluation.hashing import code_version
+    from reassurance.runtime import code_version
 
     version = code_version()  # stamped on every match: package version + hash of the game code
 

@@ -75,23 +75,3 @@ def hash_checkpoint(path: str | Path) -> str:
             while chunk := handle.read(_CHUNK_BYTES):
                 digest.update(chunk)
     return digest.hexdigest()
-
-
-def code_version() -> str:
-    """``<package version>+<12 hex>``: the version plus a hash of the code that decides a match.
-
-    The hash covers the source files of ``reassurance.envs`` and ``reassurance.agents`` (rules,
-    observations, doctrines, the match runner), so an edited rule or doctrine gives new match
-    keys and a new plan, and a rerun never mixes results of two versions of the game.
-    """
-    from importlib import resources
-
-    from reassurance import __version__
-
-    digest = hashlib.sha256()
-    for package in ("reassurance.envs", "reassurance.agents"):
-        root = resources.files(package)
-        for path in sorted(Path(str(root)).rglob("*.py")):
-            digest.update(f"{package}/{path.relative_to(str(root)).as_posix()}\n".encode())
-            digest.update(path.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:12]}"

@@ -136,7 +136,7 @@ def _run_on_ray(
 ) -> None:
     import ray
 
-    from reassurance.ray_session import init_ray
+    from reassurance.runtime import init_ray
 
     where = init_ray(address, num_cpus=workers)
     started_here = not where.get("already_running", False)

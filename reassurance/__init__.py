@@ -1,11 +1,11 @@
 """reassurance: a multi-agent negotiation and wargame environment about a reassurance force for
-Ukraine and whether the United States backs it."""
+Ukraine and whether the United States backs it.
 
-from importlib.metadata import PackageNotFoundError, version
+This package is the face of the project: the version and the ``reassurance`` command. The
+libraries live beside it: ``reassurance.envs``, ``.agents``, ``.training``, ``.evaluation``,
+``.configs`` and ``.runtime``.
+"""
 
-try:
-    __version__ = version("reassurance")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+from reassurance.runtime.version import __version__
 
 __all__ = ["__version__"]

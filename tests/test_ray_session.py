@@ -12,7 +12,7 @@ from pathlib import Path
 
 SCRIPT = """
 import json, ray
-from reassurance.ray_session import init_ray
+from reassurance.runtime import init_ray
 where = init_ray(num_cpus=1)
 @ray.remote
 def double(x):
@@ -52,7 +52,7 @@ def test_embedded_ray_stays_on_loopback(tmp_path: Path) -> None:
 
 
 def test_cluster_address_comes_from_flag_then_environment(monkeypatch) -> None:
-    from reassurance.ray_session import cluster_address
+    from reassurance.runtime import cluster_address
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     assert cluster_address() is None

@@ -29,10 +29,10 @@ from typing import Any
 
 import torch
 
-from reassurance import __version__
 from reassurance.agents.checkpoint import run_checkpoints, write_export
 from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.registry import role_of
+from reassurance.runtime import __version__
 from reassurance.training.config import TrainSettings
 
 __all__ = ["train", "latest_checkpoint", "flatten_result", "rllib_scalars", "RESUMABLE_CHANGES"]
@@ -293,7 +293,7 @@ def train(
     draws start again from the seed.
     """
     from reassurance.envs import load_scenario
-    from reassurance.ray_session import init_ray
+    from reassurance.runtime import init_ray
     from reassurance.training.algorithm import build_algo_config
 
     run_dir = Path(out)

@@ -160,7 +160,7 @@ def sweep(
     """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
     from ray import tune
 
-    from reassurance.ray_session import init_ray
+    from reassurance.runtime import init_ray
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
