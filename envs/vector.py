@@ -39,7 +39,7 @@ import numpy as np
 
 from reassurance.envs.actions import Role, nvec
 from reassurance.envs.figures import Derived, derived
-from reassurance.envs.masks import legal_masks
+from reassurance.envs.masks import concatenate, legal_masks
 from reassurance.envs.metrics import summaries
 from reassurance.envs.observation import Layout, build_observations, layouts
 from reassurance.envs.rules import step
@@ -243,7 +243,7 @@ class CoalitionVectorEnv:
     ) -> tuple[dict[Role, np.ndarray], dict[Role, np.ndarray]]:
         obs = build_observations(self.params, state, figures, self.layouts)
         masks = {
-            role: np.concatenate(parts, axis=-1)
+            role: concatenate(parts)
             for role, parts in legal_masks(self.params, state, figures).items()
         }
         return obs, masks
