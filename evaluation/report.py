@@ -44,6 +44,13 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _interval(low: Any, high: Any, digits: int = 3, sep: str = " .. ") -> str:
+    """``low .. high``, or ``n/a`` where there is no interval (e.g. a tournament of one seed)."""
+    if all(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return "n/a"
+    return f"{_fmt(low, digits)}{sep}{_fmt(high, digits)}"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
@@ -223,7 +230,8 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
         "Returns are summed rewards over a game (member: mean over the coalition's members). "
         "Ratings are PlackettLuce (openskill) from duplicate contests: policies of one role "
         "that met the same opponents with the same seed, ranked by return. Intervals are "
-        "95%: mu +- 1.96 sigma for ratings, percentile bootstrap for means. "
+        "95%: mu +- 1.96 sigma for ratings, percentile bootstrap over seeds for means (n/a "
+        "with a single seed: nothing to resample). "
         "See docs/evaluation.md.",
         "",
         "## Ratings and mean returns",
@@ -247,9 +255,9 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
                     [
                         f"`{r['policy']}`",
                         r["mu"],
-                        f"{_fmt(r['rating_low'], 2)} .. {_fmt(r['rating_high'], 2)}",
+                        _interval(r["rating_low"], r["rating_high"], 2),
                         r["mean_return"],
-                        f"{_fmt(r['return_low'])} .. {_fmt(r['return_high'])}",
+                        _interval(r["return_low"], r["return_high"]),
                         r["matches"],
                         r.get("alpharank_mass"),
                     ]
@@ -289,7 +297,7 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
             [
                 [f"`{r['policy']}`", r["matches"]]
                 + [
-                    f"{_fmt(r[m]['mean'], 2)} ({_fmt(r[m]['low'], 2)}..{_fmt(r[m]['high'], 2)})"
+                    f"{_fmt(r[m]['mean'], 2)} ({_interval(r[m]['low'], r[m]['high'], 2, '..')})"
                     if m in r
                     else "n/a"
                     for m in metrics

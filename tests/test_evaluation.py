@@ -258,6 +258,47 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
     assert naive[2] - naive[1] < 0.3 and (clustered[1], clustered[2]) == (0.0, 1.0)
 
 
+def test_bootstrap_bounds_never_cross_the_mean() -> None:
+    # Issue 10, item 1: these returns of one seed (a tournament with `seeds: 1`) gave a low
+    # bound one ulp above the mean, and the report's error bars failed on it.
+    one_seed = [-0.21847956604235286, -0.8600838701494894, 0.31767901683111266,
+                -0.07512822914758767, 0.31757376729098047, 0.033338352072732926,
+                0.8050704119131825, 0.37158288196352346]  # fmt: skip
+    mean, low, high, n = bootstrap_ci(one_seed, np.random.default_rng(0), clusters=[7] * 8)
+    assert mean == pytest.approx(np.mean(one_seed)) and n == 8
+    assert np.isnan(low) and np.isnan(high), "one seed: nothing to resample, no interval"
+    # The same returns on two seeds: every resample has the same mean, up to rounding.
+    twice = bootstrap_ci(one_seed * 2, np.random.default_rng(0), clusters=[0] * 8 + [1] * 8)
+    assert twice[1] <= twice[0] <= twice[2]
+    # Constant series (the same return on every seed) give a zero-width interval at the value.
+    for value in (0.1, 1 / 3, 0.7, -2.5e6):
+        for size in (2, 3, 6, 7):
+            clusters = [i // 2 for i in range(size)]
+            for grouped in (None, clusters if len(set(clusters)) > 1 else None):
+                result = bootstrap_ci([value] * size, np.random.default_rng(0), clusters=grouped)
+                assert result == (value, value, value, size)
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        values = list(rng.choice([0.1, 0.2, 0.30000000000000004], size=int(rng.integers(2, 9))))
+        mean, low, high, _ = bootstrap_ci(values, rng, resamples=50)
+        assert low <= mean <= high
+
+
+def test_report_of_a_one_seed_tournament(tmp_path: Path) -> None:
+    """Issue 10, item 1: `seeds: 1` crashed the report ("'xerr' must not contain negative
+    values") and left no report.md; now its intervals are n/a and every plot is written."""
+    db = tmp_path / "one.sqlite"
+    run_tournament(plan_tournament(_config(seeds=1)), db, workers=0, progress=False)
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out)]) == 0
+    text = (out / "report.md").read_text()
+    assert "| n/a |" in text  # the mean return's 95% CI
+    for png in ("ratings", "returns", "cohesion_by_usa"):
+        assert (out / f"{png}.png").stat().st_size > 1000
+    rows = json.loads((out / "tables.json").read_text())["roles"]["usa"]
+    assert all(r["return_low"] is None and r["mean_return"] is not None for r in rows)
+
+
 def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None:
     config = _config()
     db = tmp_path / "r.sqlite"
