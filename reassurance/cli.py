@@ -92,10 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # run as the ``reassurance`` command, not called from Python
         _fix_hash_seed(args)
     from reassurance.envs import ScenarioError
+    from reassurance.runtime import RayUnreachableError
 
     try:
         return args.func(args)
-    except (ScenarioError, ValueError, FileNotFoundError) as err:
+    except (ScenarioError, ValueError, FileNotFoundError, RayUnreachableError) as err:
         # Bad input: one clear line, no traceback (REASSURANCE_DEBUG=1 shows it).
         if os.environ.get("REASSURANCE_DEBUG") == "1":
             raise

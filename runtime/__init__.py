@@ -6,7 +6,7 @@ command-line package ``reassurance``; this package imports nothing else of the p
 only when a session starts.
 """
 
-from reassurance.runtime.ray_session import cluster_address, init_ray
+from reassurance.runtime.ray_session import RayUnreachableError, cluster_address, init_ray
 from reassurance.runtime.version import __version__, code_version
 
-__all__ = ["__version__", "cluster_address", "code_version", "init_ray"]
+__all__ = ["RayUnreachableError", "__version__", "cluster_address", "code_version", "init_ray"]
