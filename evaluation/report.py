@@ -22,6 +22,7 @@ import numpy as np
 from reassurance.evaluation.analysis import COHESION_METRICS, CROSSPLAY_METRICS, analyse
 from reassurance.evaluation.config import ROLES
 from reassurance.evaluation.store import read_tournament
+from reassurance.runtime import check_output_folder
 
 __all__ = ["write_report", "render_markdown"]
 
@@ -360,11 +361,11 @@ def write_report(
 
     With ``plots=False`` only ``report.md`` and ``tables.json`` are written (no matplotlib).
     """
+    out = check_output_folder(out, "--out")
     stored = read_tournament(db, tournament)
     if not stored.matches:
         raise ValueError(f"tournament {stored.name!r} in {db} has no finished match yet")
     tables = analyse(stored)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "tables.json").write_text(json.dumps(tables, indent=1, sort_keys=True) + "\n")
     images: dict[str, str] = {}

@@ -151,11 +151,21 @@ class StoredTournament:
 def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """Open (and with ``create`` make) the results database at ``path``."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"results database {path} is a folder; name a file (made if missing)")
     if not create and not path.is_file():
         raise FileNotFoundError(f"results database {path} does not exist")
-    if create and path.parent and not path.parent.exists():
+    if create:
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ValueError(f"results database {path}: {parent} is a file, not a folder")
+                break
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S)
+    try:
+        conn = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S)
+    except sqlite3.Error as err:
+        raise ValueError(f"cannot open results database {path} ({err})") from None
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -86,7 +86,28 @@ def _fix_hash_seed(args: argparse.Namespace) -> None:
         os.execv(sys.executable, [sys.executable, "-m", "reassurance.cli", *sys.argv[1:]])
 
 
+def _stop_writing_to_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null, so that Python's flush at exit does not
+    fail (and print a traceback) again. (The Python docs' recipe for SIGPIPE, module signal.)"""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a non-file (tests capture it)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+
+
+_PATH_ERRORS = (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError)
+"""OS errors about a path the user gave: one line too (they name the path)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``reassurance`` command; return its exit status.
+
+    0: done; 1: stdout closed early (``reassurance demo | head -1``: output stops quietly, as
+    Python's own exit on a broken pipe); 2: bad input, one line on stderr; 130: interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if argv is None:  # run as the ``reassurance`` command, not called from Python
@@ -95,8 +116,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reassurance.runtime import RayUnreachableError
 
     try:
-        return args.func(args)
-    except (ScenarioError, ValueError, FileNotFoundError, RayUnreachableError) as err:
+        status = args.func(args)
+        sys.stdout.flush()  # a reader that quit early shows here, not at exit
+        return status
+    except BrokenPipeError:
+        _stop_writing_to_stdout()
+        return 1
+    except (
+        ScenarioError,
+        ValueError,
+        FileNotFoundError,
+        RayUnreachableError,
+        *_PATH_ERRORS,
+    ) as err:
         # Bad input: one clear line, no traceback (REASSURANCE_DEBUG=1 shows it).
         if os.environ.get("REASSURANCE_DEBUG") == "1":
             raise

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import reassurance
 from reassurance import agents
@@ -49,3 +51,69 @@ def test_version_and_scenarios(capsys) -> None:
     assert reassurance.__version__ == "0.1.0"
     assert main(["scenarios"]) == 0
     assert "brussels-2025-04" in capsys.readouterr().out
+
+
+def _closed_reader(*args: str) -> subprocess.CompletedProcess:
+    """Run the command with stdout a pipe whose reader has already quit (``| head -0``)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "reassurance.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_that_quits_early_gets_no_traceback() -> None:
+    """Issue 10, item 6: `reassurance demo | head -1` and `play --list-bots | head` ended in a
+    BrokenPipeError traceback. Output now stops quietly with status 1, as Python's docs advise."""
+    for args in (
+        ["demo", "--scenario", "classroom"],
+        ["demo", "--scenario", "classroom", "--json"],
+        ["play", "--list-bots"],
+        ["scenarios"],
+    ):
+        result = _closed_reader(*args)
+        assert result.returncode == 1, (args, result.stderr[-2000:])
+        assert result.stderr == "", (args, result.stderr[-2000:])
+
+
+def test_output_paths_that_cannot_be_used_are_one_line(tmp_path: Path, capsys) -> None:
+    """Issue 10, item 6: `train --out FILE`, `tournament --db DIR` and `report --out FILE` gave
+    tracebacks (FileExistsError, sqlite3.OperationalError)."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("notes\n")
+    a_folder = tmp_path / "folder"
+    a_folder.mkdir()
+    cases = [
+        (["train", "--scenario", "classroom", "--out", str(a_file)], f"--out {a_file} is a file"),
+        (["train", "--scenario", "classroom", "--out", str(a_file / "run")], "is a file"),
+        (["sweep", "--param", "usa.committed_prior=0,1", "--out", str(a_file)], "is a file"),
+        (["tournament", "classroom-heuristics", "--db", str(a_folder)], "is a folder"),
+        (["tournament", "classroom-heuristics", "--db", str(a_file / "x.sqlite")], "is a file"),
+        (["report", str(a_folder), "--out", str(tmp_path / "r")], "is a folder"),
+    ]
+    for args, message in cases:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("reassurance: ") and err.count("\n") == 1, err
+        assert message in err, (args, err)
+    assert not list(a_folder.iterdir()), "a refused --db wrote nothing"
+
+
+def test_report_into_a_file_is_one_line(tmp_path: Path, capsys) -> None:
+    from reassurance.evaluation import load_tournament_config, plan_tournament, run_tournament
+
+    raw = {"name": "tiny", "scenario": "classroom", "population": {"usa": ["disengaged"]}}
+    db = tmp_path / "r.sqlite"
+    run_tournament(plan_tournament(load_tournament_config(raw)[0]), db, workers=0, progress=False)
+    a_file = tmp_path / "report.md"
+    a_file.write_text("an older report\n")
+    assert main(["report", str(db), "--out", str(a_file)]) == 2
+    assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
+    assert a_file.read_text() == "an older report\n"

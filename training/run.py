@@ -32,7 +32,7 @@ import torch
 from reassurance.agents.checkpoint import run_checkpoints, write_export
 from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.registry import role_of
-from reassurance.runtime import __version__
+from reassurance.runtime import __version__, check_output_folder
 from reassurance.training.config import TrainSettings
 
 __all__ = ["train", "latest_checkpoint", "flatten_result", "rllib_scalars", "RESUMABLE_CHANGES"]
@@ -296,7 +296,7 @@ def train(
     from reassurance.runtime import init_ray
     from reassurance.training.algorithm import build_algo_config
 
-    run_dir = Path(out)
+    run_dir = check_output_folder(out, "--resume" if resume else "--out")
     start = 0
     checkpoint = None
     if not resume:

@@ -160,11 +160,11 @@ def sweep(
     """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
     from ray import tune
 
-    from reassurance.runtime import init_ray
+    from reassurance.runtime import check_output_folder, init_ray
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
-    out = Path(out).resolve()
+    out = check_output_folder(out, "--out").resolve()
     out.mkdir(parents=True, exist_ok=True)
     init_ray(address)
     trials = []
