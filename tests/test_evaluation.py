@@ -352,6 +352,37 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
     assert "is not a SQLite results database" in capsys.readouterr().err
 
 
+def test_a_damaged_database_is_refused(tmp_path: Path, capsys) -> None:
+    """Issue 10, item 8: with 4 KiB overwritten in the middle of a results database, the
+    tournament said its matches were already in and the report exited 0."""
+    import sqlite3
+
+    config = tmp_path / "small.yaml"
+    config.write_text(json.dumps(SMALL))
+    db = tmp_path / "r.sqlite"
+    assert main(["tournament", str(config), "--db", str(db), "--workers", "0"]) == 0
+    assert main(["report", str(db), "--out", str(tmp_path / "good"), "--no-plots"]) == 0
+    capsys.readouterr()
+    size = db.stat().st_size
+    page = 4096
+    assert size >= 6 * page, size
+    with db.open("r+b") as f:  # one whole page in the middle, as a bad sector or a stray write
+        f.seek(size // 2 // page * page)
+        f.write(bytes(np.random.default_rng(0).integers(0, 256, page, dtype=np.uint8)))
+    with sqlite3.connect(db) as conn:  # the damage the issue reported, seen by SQLite itself
+        try:
+            verdict = conn.execute("PRAGMA integrity_check").fetchall()
+        except sqlite3.DatabaseError as err:
+            verdict = [(str(err),)]
+    assert verdict != [("ok",)]
+    assert main(["tournament", str(config), "--db", str(db), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"reassurance: results database {db} is damaged") and err.count("\n") == 1
+    assert main(["report", str(db), "--out", str(tmp_path / "bad"), "--no-plots"]) == 2
+    assert "is damaged" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "report.md").exists()
+
+
 def test_checkpoint_policies_play_through_from_checkpoint(tmp_path: Path) -> None:
     run = _trained_run(tmp_path)
     latest = run / "checkpoints" / "iter_000002"
