@@ -13,6 +13,17 @@ from collections.abc import Sequence
 from reassurance import __version__
 
 
+def seed_argument(text: str) -> int:
+    """argparse type of a game's ``--seed``: an integer >= 0 (numpy takes any size)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; seeds are integers >= 0")
+    return value
+
+
 def _format_summary(summary: dict) -> str:
     lines = ["== Episode summary " + "=" * 30]
     for key, value in summary.items():
@@ -58,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="watch a game of heuristic bots, turn by turn")
     demo.add_argument("--scenario", default="brussels-2025-04", help="scenario id or YAML path")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the game")
+    demo.add_argument(
+        "--seed", type=seed_argument, default=0, help="seed of the game (an integer >= 0)"
+    )
     demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")
     demo.set_defaults(func=_cmd_demo)
     scenarios = sub.add_parser("scenarios", help="list the shipped scenarios")

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from reassurance.cli import seed_argument
+
 if TYPE_CHECKING:
     from reassurance.agents import MatchResult
 
@@ -59,17 +61,6 @@ _CONFLICT = (
 )
 
 
-def _seed(text: str) -> int:
-    """argparse type of ``--seed``: a non-negative integer."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; seeds are integers >= 0")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``play`` subcommand to the ``reassurance`` parser."""
     play = sub.add_parser(
@@ -88,7 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     play.add_argument(
         "--as", dest="seat", metavar="SEAT", help="your seat: an agent of the scenario (france)"
     )
-    play.add_argument("--seed", type=_seed, default=0, help="seed of the game (an integer >= 0)")
+    play.add_argument(
+        "--seed", type=seed_argument, default=0, help="seed of the game (an integer >= 0)"
+    )
     play.add_argument(
         "--bots",
         default="",

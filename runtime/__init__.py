@@ -8,7 +8,12 @@ only when a session starts.
 """
 
 from reassurance.runtime.paths import check_output_folder
-from reassurance.runtime.ray_session import RayUnreachableError, cluster_address, init_ray
+from reassurance.runtime.ray_session import (
+    RayUnreachableError,
+    cluster_address,
+    embedded_cpus,
+    init_ray,
+)
 from reassurance.runtime.version import __version__, code_version
 
 __all__ = [
@@ -17,5 +22,6 @@ __all__ = [
     "check_output_folder",
     "cluster_address",
     "code_version",
+    "embedded_cpus",
     "init_ray",
 ]

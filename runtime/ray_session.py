@@ -12,7 +12,7 @@ import os
 import socket
 from typing import Any
 
-__all__ = ["RayUnreachableError", "cluster_address", "init_ray"]
+__all__ = ["RayUnreachableError", "cluster_address", "embedded_cpus", "init_ray"]
 
 LOCALHOST = "127.0.0.1"
 CONNECT_TIMEOUT_S = 5.0
@@ -33,6 +33,14 @@ def cluster_address(address: str | None = None) -> str | None:
     if chosen in ("local",):
         return None
     return chosen
+
+
+def embedded_cpus() -> float:
+    """CPUs an embedded session started here with the default size would have (as Ray counts
+    them, container limits included), without starting one."""
+    from ray._private.utils import get_num_cpus
+
+    return float(get_num_cpus())
 
 
 def _where(address: str | None) -> str:

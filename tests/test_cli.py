@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import reassurance
 from reassurance import agents
 from reassurance.cli import main
@@ -45,6 +47,16 @@ def test_bad_scenario_is_a_clear_error(capsys) -> None:
     assert main(["demo", "--scenario", "atlantis"]) == 2
     err = capsys.readouterr().err
     assert "atlantis" in err and "classroom" in err
+
+
+def test_demo_seed_is_checked_as_a_flag(capsys) -> None:
+    """Issue 10, item 9: `demo --seed -1` gave numpy's message, naming no flag."""
+    for bad, message in (("-1", "-1 is negative; seeds are integers >= 0"),
+                         ("one", "'one' is not an integer")):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            main(["demo", "--seed", bad])
+        assert exit_.value.code == 2
+        assert f"argument --seed: {message}" in capsys.readouterr().err
 
 
 def test_version_and_scenarios(capsys) -> None:

@@ -96,6 +96,7 @@ def test_unreachable_cluster_fails_at_once_naming_the_address(tmp_path: Path) ->
     assert stale.returncode == 2, stale.stderr[-2000:]
     (line,) = stale.stderr.strip().splitlines()
     assert f"no Ray cluster at {address}" in line and "(from $RAY_ADDRESS)" in line
+    assert not (tmp_path / "run").exists(), "a refused run left its folder behind"
 
 
 def test_init_ray_refuses_an_address_that_is_not_one() -> None:

@@ -161,11 +161,49 @@ def test_resource_requests_beyond_the_machine_are_one_clear_line(
     args = ["train", "--config", str(tiny_config), "--num-gpus-per-learner", "1"]
     result = _cli(*args, "--out", str(tmp_path / "gpu"))
     assert result.returncode == 2
-    assert "--num-gpus-per-learner 1.0: the Ray session has 0 GPUs" in result.stderr
+    assert "--num-gpus-per-learner 1.0: embedded Ray has 0 GPUs" in result.stderr
     assert "Traceback" not in result.stderr
     args = ["train", "--config", str(tiny_config), "--num-env-runners", "4096"]
     result = _cli(*args, "--out", str(tmp_path / "cpu"))
     assert result.returncode == 2 and "needs 4096 CPUs" in result.stderr
+    assert not list(tmp_path.iterdir()), "a refused run left its folder behind"
+
+
+def test_bad_flags_are_refused_before_ray_starts_and_leave_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Issue 10, item 9: `train --seed -3`, `--num-env-runners 99` and `--num-gpus-per-learner
+    1` were refused only once Ray had started (10 to 15 s), leaving empty runs/train-* folders."""
+    import ray
+
+    from reassurance import runtime
+    from reassurance.cli import main
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("Ray was started before the flags were checked")
+
+    monkeypatch.setattr(runtime, "init_ray", no_ray)
+    monkeypatch.setattr(runtime, "embedded_cpus", lambda: 2.0)  # a 2-CPU machine
+    monkeypatch.chdir(tmp_path)  # the default run folder is runs/train-SCENARIO-TIME
+    for flags, message in (
+        (["--seed", "-3"], "--seed: Input should be greater than or equal to 0 (got -3)"),
+        (["--seed", str(2**32 - 1), "--num-env-runners", "1"], "must stay at most 4294967295"),
+        (["--num-env-runners", "3"], "--num-env-runners 3 with 0 remote learners needs 3 CPUs"),
+        (["--num-gpus-per-learner", "64"], "--num-gpus-per-learner 64.0: embedded Ray has"),
+    ):
+        assert main(["train", "--scenario", "classroom", *flags]) == 2, flags
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (flags, err)
+    assert not (tmp_path / "runs").exists()
+
+    # On a cluster, what it has is known only once joined: refused then, still with no folder.
+    monkeypatch.setattr(runtime, "init_ray", lambda address=None, **kw: {"address": address})
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 64.0})
+    run = tmp_path / "run"
+    flags = ["--address", "10.1.2.3:6379", "--num-gpus-per-learner", "2", "--out", str(run)]
+    assert main(["train", "--scenario", "classroom", *flags]) == 2
+    assert "--num-gpus-per-learner 2.0: the Ray cluster has 0 GPUs" in capsys.readouterr().err
+    assert not run.exists()
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config: Path) -> None:

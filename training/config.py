@@ -23,6 +23,7 @@ from reassurance.agents.match import DEFAULT_BOTS
 from reassurance.agents.registry import agent_class
 
 __all__ = [
+    "MAX_SEED",
     "ROLES",
     "TrainSettings",
     "LeagueSettings",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 ROLES = ("member", "usa", "ukraine", "russia")
+MAX_SEED = 2**32 - 1
+"""Largest seed numpy's global generator takes (RLlib seeds it in every env runner)."""
 
 
 class _Model(BaseModel):
@@ -127,7 +130,12 @@ class TrainSettings(_Model):
     )
     iterations: int = Field(20, ge=1, description="total training iterations")
     checkpoint_every: int = Field(5, ge=1, description="iterations between checkpoints")
-    seed: int = 0
+    seed: int = Field(
+        0,
+        ge=0,
+        le=MAX_SEED,
+        description="seed of the run; env runner i seeds numpy with seed + i, below 2**32",
+    )
     num_env_runners: int = Field(0, ge=0, description="0 samples in the driver process")
     num_envs_per_env_runner: int = Field(1, ge=1)
     num_learners: int = Field(0, ge=0, description="0 learns in the driver process")
@@ -155,6 +163,11 @@ class TrainSettings(_Model):
                 raise ValueError(
                     f"opponent for role {role!r} is {opponent.agent!r}, an agent of another role"
                 )
+        if self.seed + self.num_env_runners > MAX_SEED:
+            raise ValueError(
+                f"seed {self.seed} with {self.num_env_runners} env runners: runner i seeds "
+                f"with seed + i, which must stay at most {MAX_SEED}"
+            )
         return self
 
     def opponent(self, role: str) -> Opponent:
@@ -222,24 +235,35 @@ def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainS
         path = settings_path(str(config))
         source = str(path)
         raw = _read(path, ())
-    raw = _merge(raw, {k: v for k, v in overrides.items() if v is not None})
-    return validate_settings(raw, source)
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    raw = _merge(raw, flags)
+    return validate_settings(raw, source, flags=flags)
 
 
-def validate_settings(raw: Mapping[str, Any], source: str) -> TrainSettings:
-    """Settings from a mapping; a ValueError names ``source``, each bad field and its value."""
+def validate_settings(
+    raw: Mapping[str, Any], source: str, *, flags: Mapping[str, Any] = {}
+) -> TrainSettings:
+    """Settings from a mapping; a ValueError names ``source``, each bad field and its value.
+
+    ``flags``: the fields a command-line flag set (``num_env_runners``), named as the flag
+    (``--num-env-runners``) in the message.
+    """
     try:
         return TrainSettings.model_validate(dict(raw))
     except ValidationError as err:
-        problems = "; ".join(_problem(e) for e in err.errors())
+        problems = "; ".join(_problem(e, flags) for e in err.errors())
         raise ValueError(f"{source}: invalid training settings: {problems}") from None
 
 
-def _problem(error: Mapping[str, Any]) -> str:
-    where = ".".join(str(p) for p in error["loc"]) or "(top)"
+def _problem(error: Mapping[str, Any], flags: Mapping[str, Any] = {}) -> str:
+    loc = error["loc"]
+    if len(loc) == 1 and loc[0] in flags:
+        loc = ("--" + str(loc[0]).replace("_", "-"),)
     value = error.get("input")
     got = f" (got {value!r})" if "input" in error and not isinstance(value, dict) else ""
-    return f"{where}: {error['msg']}{got}"
+    if not loc:  # a check across fields: its message names them
+        return str(error["msg"]).removeprefix("Value error, ")
+    return f"{'.'.join(str(p) for p in loc)}: {error['msg']}{got}"
 
 
 def agent_module(settings: TrainSettings, agent: str, role: str) -> str:

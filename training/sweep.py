@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from reassurance.envs import load_scenario
-from reassurance.training.config import TrainSettings
+from reassurance.training.config import MAX_SEED, TrainSettings
 
 __all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows", "TrialsFailed"]
 
@@ -164,9 +164,15 @@ def sweep(
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
+    last_seed = settings.seed + seeds - 1
+    if last_seed + settings.num_env_runners > MAX_SEED:
+        raise ValueError(
+            f"--seed {settings.seed} with --seeds {seeds}: trials use seeds up to {last_seed}, "
+            f"and env runner i of a trial seed + i, which must stay at most {MAX_SEED}"
+        )
     out = check_output_folder(out, "--out").resolve()
-    out.mkdir(parents=True, exist_ok=True)
     init_ray(address)
+    out.mkdir(parents=True, exist_ok=True)  # once Ray is up: a refusal leaves no empty folder
     trials = []
     for value in values:
         for offset in range(seeds):
