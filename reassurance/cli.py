@@ -24,23 +24,39 @@ def seed_argument(text: str) -> int:
     return value
 
 
-def _format_summary(summary: dict) -> str:
+def _format_summary(summary: dict, notes: dict[str, str] | None = None) -> str:
+    """The summary as aligned lines; ``notes`` adds words after a key's value."""
+    notes = notes or {}
     lines = ["== Episode summary " + "=" * 30]
     for key, value in summary.items():
         if isinstance(value, float):
             value = "n/a" if math.isnan(value) else f"{value:,.3f}"
-        lines.append(f"{key:<24}{value}")
+        note = f"  ({notes[key]})" if key in notes else ""
+        lines.append(f"{key:<24}{value}{note}")
     return "\n".join(lines)
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from reassurance.demo import run_demo
+def _strict_json(value: object) -> object:
+    """``value`` with every NaN or infinite float as ``None`` (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(item) for item in value]
+    return value
 
-    summary = run_demo(args.scenario, args.seed, quiet=args.json)
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from reassurance.demo import play_demo, threshold_verdict
+
+    summary, deadlines = play_demo(args.scenario, args.seed, quiet=args.json)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        # null where the summary has NaN (nothing to measure), as the results database does
+        print(json.dumps(_strict_json(summary), indent=2, allow_nan=False))
     else:
-        print(_format_summary(summary))
+        notes = {"threshold_met": threshold_verdict(deadlines)}
+        print(_format_summary(summary, notes))
     return 0
 
 

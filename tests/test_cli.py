@@ -129,3 +129,49 @@ def test_report_into_a_file_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["report", str(db), "--out", str(a_file)]) == 2
     assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
     assert a_file.read_text() == "an older report\n"
+
+
+def _no_nan_or_infinity(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def test_demo_json_is_strict_json(capsys) -> None:
+    """Issue 10, item 10: `demo --json` printed NaN (no violation, so no detection rate), which
+    strict JSON parsers refuse. Now null, as in the results database."""
+    assert main(["demo", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out, parse_constant=_no_nan_or_infinity)
+    if summary["violations"] == 0:
+        assert summary["detection_rate"] is None
+    from reassurance.cli import _strict_json
+
+    value = {"a": float("nan"), "b": [float("inf"), 1.5, -float("inf")], "c": (True, 2)}
+    assert _strict_json(value) == {"a": None, "b": [None, 1.5, None], "c": [True, 2]}
+
+
+def test_demo_summary_says_which_threshold_was_missed(capsys) -> None:
+    """Issue 10, item 12: the demo ended with `threshold_met False` at 21,800 / 15,000 troops,
+    without saying that the enabler threshold E* was the one missed."""
+    from reassurance.demo import Deadline, play_demo, threshold_verdict
+
+    for seed in range(3):
+        summary, deadlines = play_demo("classroom", seed, quiet=True)
+        assert bool(deadlines) == (summary["ceasefires"] > 0)
+        met = [d.force_met and d.enablers_met for d in deadlines]
+        assert summary["threshold_met"] == any(met), "deadlines seen differ from the env's"
+        assert main(["demo", "--scenario", "classroom", "--seed", str(seed)]) == 0
+        line = next(x for x in capsys.readouterr().out.splitlines() if "threshold_met" in x)
+        assert line.endswith(f"({threshold_verdict(deadlines)})")
+
+    force_only = Deadline(turn=9, force=21_800.0, threshold=15_000.0, enablers=0.53)
+    assert threshold_verdict([force_only]) == (
+        "missed E* at the deadline of turn 9: force 21,800 / 15,000 troops, enablers E = 0.53 / 1"
+    )
+    short = Deadline(turn=20, force=9_000.0, threshold=15_000.0, enablers=1.0)
+    assert threshold_verdict([force_only, short]).startswith(
+        "missed F* at the deadline of turn 20 (the last of 2):"
+    )
+    both = Deadline(turn=9, force=0.0, threshold=15_000.0, enablers=0.0)
+    assert threshold_verdict([both]).startswith("missed F* and E*")
+    full = Deadline(turn=9, force=15_000.0, threshold=15_000.0, enablers=1.0)
+    assert threshold_verdict([full, both]).startswith("met at 1 of 2 deployment deadlines")
+    assert "no ceasefire" in threshold_verdict([])
