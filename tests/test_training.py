@@ -349,6 +349,24 @@ def test_settings_errors_name_the_field(tmp_path: Path) -> None:
     assert load_settings("ppo").scenario == "brussels-2025-04"
 
 
+def test_training_configs_point_to_files_that_exist() -> None:
+    """Issue 10, item 12: ppo.yaml said its keys were documented in a file that does not exist
+    (reassurance/training/config.py; the source is training/config.py)."""
+    import re
+
+    from reassurance import configs
+
+    root = Path(__file__).resolve().parents[1]
+    named = []
+    for name in configs.shipped("training"):
+        text = configs.shipped_file("training", name).read_text()
+        comments = " ".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+        named += [(name, path) for path in re.findall(r"[\w./-]+/[\w.-]+\.(?:py|md)", comments)]
+    assert ("ppo", "training/config.py") in named
+    missing = [(name, path) for name, path in named if not (root / path).is_file()]
+    assert not missing, f"training configs name files that do not exist: {missing}"
+
+
 def test_league_mapping_keeps_a_live_seat_and_repeats_with_the_seed() -> None:
     from reassurance.training.algorithm import LeagueMapping
 
