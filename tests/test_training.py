@@ -194,6 +194,11 @@ def test_bad_flags_are_refused_before_ray_starts_and_leave_no_folder(
         assert main(["train", "--scenario", "classroom", *flags]) == 2, flags
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (flags, err)
+    sweep = ["sweep", "--scenario", "classroom", "--param", "usa.committed_prior=0,1"]
+    assert main([*sweep, "--num-env-runners", "2"]) == 2  # 3 CPUs a trial, with its driver
+    assert "a trial needs 3 CPUs" in capsys.readouterr().err
+    assert main([*sweep, "--seed", str(2**32 - 1), "--seeds", "2"]) == 2
+    assert "trials use seeds up to 4294967296" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
     # On a cluster, what it has is known only once joined: refused then, still with no folder.

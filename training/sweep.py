@@ -160,7 +160,7 @@ def sweep(
     """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
     from ray import tune
 
-    from reassurance.runtime import check_output_folder, init_ray
+    from reassurance.runtime import check_output_folder, cluster_address, embedded_cpus, init_ray
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
@@ -171,6 +171,14 @@ def sweep(
             f"and env runner i of a trial seed + i, which must stay at most {MAX_SEED}"
         )
     out = check_output_folder(out, "--out").resolve()
+    per_trial = 1 + settings.num_learners + settings.num_env_runners  # the bundles below
+    if cluster_address(address) is None and per_trial > embedded_cpus():
+        raise ValueError(
+            f"--num-env-runners {settings.num_env_runners}: a trial needs {per_trial} CPUs (its "
+            f"driver, {settings.num_learners} remote learners and the env runners); embedded "
+            f"Ray has {embedded_cpus():g} here, so no trial could start. Use fewer or join a "
+            "cluster (--address)"
+        )
     init_ray(address)
     out.mkdir(parents=True, exist_ok=True)  # once Ray is up: a refusal leaves no empty folder
     trials = []
