@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from reassurance.envs import coalition_v0, load_scenario
-from reassurance.envs.rules import compile_params, init_state, legal_masks, step
+from reassurance.envs.rules import compile_params, draw_step, init_state, legal_masks, step
 
 
 def env_steps_per_second(scenario: str, steps: int) -> float:
@@ -46,7 +46,7 @@ def batch_steps_per_second(scenario: str, batch: int, steps: int) -> float:
             role: np.stack([np.argmax(rng.random(m.shape) * m, axis=-1) for m in ms], axis=-1)
             for role, ms in masks.items()
         }
-        state = step(params, state, actions, rng).state
+        state = step(params, state, actions, draw_step(rng, batch, params.n_members)).state
     return batch * steps / (time.perf_counter() - start)
 
 

@@ -27,6 +27,7 @@ from reassurance.envs.rules import (
     State,
     compile_params,
     derived,
+    draw_step,
     episode_summary,
     init_state,
     legal_masks,
@@ -229,7 +230,9 @@ class CoalitionEnv(ParallelEnv):
         if self._state is None or not self.agents:
             raise RuntimeError("call reset() before step(), and again after the episode ends")
         batch = self._batch_actions(actions)
-        result = step(self.params, self._state, batch, self.np_random)
+        result = step(
+            self.params, self._state, batch, draw_step(self.np_random, 1, len(self.member_ids))
+        )
         self._state = result.state
         terminated = bool(result.terminated[0])
         truncated = bool(result.truncated[0] or (result.state.t[0] >= self.horizon))

@@ -147,11 +147,20 @@ class ObservationView(Mapping[str, np.ndarray]):
             raise KeyError(f"no observation piece {name!r}; pieces: {list(self._slices)}") from None
 
     def scalar(self, name: str) -> float:
-        """The value of a one-number piece as a float."""
+        """The value of a one-number piece of one observation as a float."""
+        return float(self.value(name))
+
+    def value(self, name: str) -> np.ndarray:
+        """A one-number piece as float64, without its last axis: ``[N]`` for a batch of ``N``
+        observations, a 0-d array for one."""
         piece = self[name]
         if piece.shape[-1] != 1:
             raise ValueError(f"piece {name!r} has {piece.shape[-1]} numbers, not one")
-        return float(piece[..., 0])
+        return piece[..., 0].astype(np.float64)
+
+    def index(self, name: str) -> np.ndarray:
+        """The position of the 1 in a one-hot piece (``int64``, ``[N]`` for a batch)."""
+        return np.argmax(self[name], axis=-1)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._slices)

@@ -43,6 +43,9 @@ from reassurance.envs.scenario import Scenario
 __all__ = [
     "Params",
     "State",
+    "StepDraws",
+    "draw_hidden",
+    "draw_step",
     "StepResult",
     "compile_params",
     "init_state",
@@ -215,18 +218,45 @@ class State:
         return dataclasses.replace(self, **changes)
 
 
-def init_state(params: Params, batch_size: int, rng: np.random.Generator) -> State:
-    """Draw the hidden types and set up ``batch_size`` games at step 0."""
+def draw_hidden(rng: np.random.Generator, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The uniforms that draw the hidden US type and Russian resolve of ``batch_size`` games."""
+    return rng.random(batch_size), rng.random(batch_size)
+
+
+def _inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Category of each uniform ``u`` under probabilities ``p`` (as ``Generator.choice`` does)."""
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    return np.searchsorted(cdf, u, side="right").astype(np.int64)
+
+
+def init_state(
+    params: Params,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+    *,
+    hidden: tuple[np.ndarray, np.ndarray] | None = None,
+) -> State:
+    """Draw the hidden types and set up ``batch_size`` games at step 0.
+
+    The hidden draws come from ``rng`` (:func:`draw_hidden`) or are given as ``hidden`` (two
+    ``[batch_size]`` uniform arrays), so a batch can hold games with their own generators.
+    """
     sc = params.scenario
     B, M = batch_size, params.n_members
     A = M + 3
+    if hidden is None:
+        if rng is None:
+            raise TypeError("init_state needs a generator or the hidden draws")
+        hidden = draw_hidden(rng, B)
+    type_u, resolve_u = hidden
     zeros_i, zeros_f, zeros_b = (
         np.zeros(B, np.int64),
         np.zeros(B, np.float64),
         np.zeros(B, bool),
     )
-    us_type = rng.choice(3, size=B, p=params.type_prior)
-    resolve = rng.choice(3, size=B, p=params.resolve_prior)
+    us_type = _inverse_cdf(params.type_prior, type_u)
+    resolve = _inverse_cdf(params.resolve_prior, resolve_u)
     return State(
         t=zeros_i.copy(),
         phase=np.full(B, Phase.WAR, np.int64),
@@ -439,15 +469,28 @@ class StepResult:
     truncated: np.ndarray  # [B] bool
 
 
-def _draws(rng: np.random.Generator, B: int, M: int) -> dict[str, np.ndarray]:
-    # Always the same draws in the same order, whatever happens in the step.
-    return {
-        "vote": rng.random((B, M)),
-        "detect": rng.random(B),
-        "outcome": rng.random(B),
-        "gap": rng.random(B),
-        "front": rng.standard_normal(B),
-    }
+@dataclass(frozen=True)
+class StepDraws:
+    """The random numbers one step uses: uniforms on [0, 1) and one standard normal per game."""
+
+    vote: np.ndarray  # [B, M] parliamentary votes
+    detect: np.ndarray  # [B] detection of a probe or violation
+    outcome: np.ndarray  # [B] outcome of a detected violation
+    gap: np.ndarray  # [B] collective-risk gap at a missed deadline
+    front: np.ndarray  # [B] noise of the front
+
+
+def draw_step(rng: np.random.Generator, batch_size: int, n_members: int) -> StepDraws:
+    """Every draw of one step, always the same ones in the same order whatever happens, so one
+    seed and one action sequence give one trajectory bit for bit."""
+    B, M = batch_size, n_members
+    return StepDraws(
+        vote=rng.random((B, M)),
+        detect=rng.random(B),
+        outcome=rng.random(B),
+        gap=rng.random(B),
+        front=rng.standard_normal(B),
+    )
 
 
 def _escalation(params: Params, role: Role, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -463,7 +506,7 @@ def step(
     params: Params,
     s: State,
     actions: dict[Role, np.ndarray],
-    rng: np.random.Generator,
+    draws: StepDraws,
 ) -> StepResult:
     """Advance every game by one step.
 
@@ -473,11 +516,10 @@ def step(
         actions: per role, integer actions: members ``[B, M, 6]``, US ``[B, 4]``, Ukraine
             ``[B, 5]``, Russia ``[B, 5]``; values must lie inside each component's range
             (the PettingZoo adapter checks). Masked values are executed as no-ops.
-        rng: the generator every random draw of this step comes from.
+        draws: every random number of this step (:func:`draw_step`).
     """
     sc = params.scenario
-    B, M = s.batch_size, params.n_members
-    draws = _draws(rng, B, M)
+    B = s.batch_size
     d0 = derived(params, s)
     masks = legal_masks(params, s, d0)
     act = {role: _apply_masks(np.asarray(actions[role], np.int64), masks[role]) for role in Role}
@@ -511,7 +553,7 @@ def step(
         + sc.force.parliament_backstop_bonus * d0.mu[:, None]
         + sc.force.parliament_declaration_bonus * params.declaration[None, :],
     )
-    vote_ok = draws["vote"] < p_pass
+    vote_ok = draws.vote < p_pass
     vote_failed = needs_vote & ~vote_ok
     vote_passed = s.vote_passed | (needs_vote & vote_ok)
     deploys = wants & ~vote_failed
@@ -542,7 +584,7 @@ def step(
         [d.probe_detection, np.full(B, sc.test.violation_detection)],
         default=1.0,
     )
-    detected = active & (draws["detect"] < p_detect)
+    detected = active & (draws.detect < p_detect)
     weight = deployed.sum(axis=1)
     member_force = np.array(sc.test.member_response_force)[mem[..., 4]]
     rho_c = np.sum(deployed * member_force, axis=1) / np.maximum(weight, _EPS)
@@ -551,7 +593,7 @@ def step(
     q = 1.0 - (1.0 - rho_c * d.kappa_c) * (1.0 - us_term)
     q = np.where(s.gap_open, 0.0, q)
     q = np.where(test == TestAction.MAJOR_OFFENSIVE, q * sc.test.major_resistance, q)
-    succeeded = active & (~detected | (draws["outcome"] >= q))
+    succeeded = active & (~detected | (draws.outcome >= q))
     gains = np.array(sc.test.gains)[kind] * succeeded
     breaks = succeeded & (test >= TestAction.LIMITED_VIOLATION)
     clash = (
@@ -588,7 +630,7 @@ def step(
         + 0.1 * ua_retaliate * talks
         - sc.russia.strength * ru_offensive / 3.0
     )
-    war_move = intensity * (dyn.front_rate * balance + dyn.front_noise * draws["front"])
+    war_move = intensity * (dyn.front_rate * balance + dyn.front_noise * draws.front)
     front = np.clip(s.front + war_move - gains, 0.0, 1.0)
 
     # --- negotiation
@@ -623,7 +665,7 @@ def step(
     t_next = s.t + 1
     reach_deadline = (s.phase == Phase.DEPLOYMENT) & (t_next >= s.deadline) & ~breaks
     met_now = (d.force >= sc.force.threshold_troops - _EPS) & (d.enablers >= 1.0 - _EPS)
-    gap_opens = reach_deadline & ~met_now & (draws["gap"] < sc.collective_risk.probability)
+    gap_opens = reach_deadline & ~met_now & (draws.gap < sc.collective_risk.probability)
     talks_idle = np.where(offered, 0, s.talks_idle + (s.phase == Phase.NEGOTIATION))
     talks_fail = (s.phase == Phase.NEGOTIATION) & ~offered & (talks_idle >= dyn.talks_timeout)
     phase = np.select(

@@ -6,7 +6,7 @@ import numpy as np
 
 from reassurance.envs import load_scenario
 from reassurance.envs.actions import Role
-from reassurance.envs.rules import compile_params, init_state, legal_masks, step
+from reassurance.envs.rules import compile_params, draw_step, init_state, legal_masks, step
 
 
 def _random_batch_actions(masks, rng: np.random.Generator) -> dict[Role, np.ndarray]:
@@ -27,7 +27,8 @@ def test_batched_step_keeps_shapes_and_invariants() -> None:
     state = init_state(params, B, rng)
     assert state.pledge_level.shape == (B, M)
     for _ in range(params.scenario.horizon):
-        result = step(params, state, _random_batch_actions(legal_masks(params, state), rng), rng)
+        actions = _random_batch_actions(legal_masks(params, state), rng)
+        result = step(params, state, actions, draw_step(rng, B, M))
         state = result.state
         assert result.rewards[Role.MEMBER].shape == (B, M)
         assert result.rewards[Role.USA].shape == (B,)
