@@ -28,6 +28,17 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if args.replay is not None:
+        from pathlib import Path
+
+        from reassurance.classroom.replay import tournament_replay, write_replay
+
+        path = write_replay(
+            tournament_replay(args.db, args.replay),
+            Path(args.out) / f"replay-{args.replay[:12]}.html",
+        )
+        print(f"wrote {path}: match {args.replay} as a self-contained replay")
+        return 0
     from reassurance.evaluation.report import write_report
 
     path = write_report(args.db, args.out, tournament=args.tournament, plots=not args.no_plots)
@@ -72,4 +83,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--tournament", default=None, help="which tournament, if the file holds several"
     )
     report.add_argument("--no-plots", action="store_true", help="tables only, no PNG plots")
+    report.add_argument(
+        "--replay",
+        metavar="KEY",
+        default=None,
+        help="instead of the report, write match KEY (its match_key) as an offline HTML replay",
+    )
     report.set_defaults(func=_cmd_report)

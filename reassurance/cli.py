@@ -25,7 +25,7 @@ def _format_summary(summary: dict) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from reassurance.demo import run_demo
 
-    summary = run_demo(args.scenario, args.seed, quiet=args.json)
+    summary = run_demo(args.scenario, args.seed, quiet=args.json, replay=args.replay)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -46,6 +46,7 @@ _COMMAND_MODULES = (
     "reassurance.play",  # play
     "reassurance.training.cli",  # train, sweep
     "reassurance.evaluation.cli",  # tournament, report
+    "reassurance.classroom.cli",  # classroom
 )
 
 
@@ -60,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", default="brussels-2025-04", help="scenario id or YAML path")
     demo.add_argument("--seed", type=int, default=0, help="seed of the game")
     demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")
+    demo.add_argument(
+        "--replay",
+        metavar="FILE.html",
+        default=None,
+        help="also write the game as a self-contained HTML replay (opens offline)",
+    )
     demo.set_defaults(func=_cmd_demo)
     scenarios = sub.add_parser("scenarios", help="list the shipped scenarios")
     scenarios.set_defaults(func=_cmd_scenarios)

@@ -12,6 +12,7 @@ Run: ``reassurance demo --scenario classroom --seed 0``.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from reassurance.agents import play_match
@@ -38,9 +39,29 @@ def demo_lineup(scenario: str) -> dict[str, str]:
 
 
 def run_demo(
-    scenario: str = "brussels-2025-04", seed: int = 0, quiet: bool = False
+    scenario: str = "brussels-2025-04",
+    seed: int = 0,
+    quiet: bool = False,
+    replay: str | None = None,
 ) -> dict[str, Any]:
-    """Play the demo lineup, print each turn report (unless quiet), return the episode summary."""
+    """Play the demo lineup, print each turn report (unless quiet), return the episode summary.
+
+    ``replay``: a path ending in ``.html``; the game is also written there as a self-contained
+    replay (:mod:`reassurance.classroom.replay`).
+    """
+    if replay is not None:
+        from reassurance.classroom.replay import check_replay_path, record_match, write_replay
+
+        check_replay_path(replay)
+        data, recorded = record_match(
+            scenario, demo_lineup(scenario), seed, title=f"Demo game, seed {seed}"
+        )
+        if not quiet:
+            for frame in data["frames"][1:]:
+                print(frame["report"])
+        path = write_replay(data, replay)
+        print(f"replay written to {path}", file=sys.stderr)
+        return recorded.summary
     result = play_match(
         scenario,
         demo_lineup(scenario),

@@ -25,13 +25,23 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from reassurance.agents import MatchResult
 
-__all__ = ["Timeline", "format_debrief", "list_bots", "parse_bots", "register", "run_play"]
+__all__ = [
+    "COHESION_METRICS",
+    "CONFLICT_METRICS",
+    "Timeline",
+    "format_debrief",
+    "list_bots",
+    "outcome_sentences",
+    "parse_bots",
+    "register",
+    "run_play",
+]
 
 _WIDTH = 80
 _US_TYPES = ("disengaged", "conditional", "committed")
 
 # (summary key, what it measures): the episode summary's cohesion and conflict metrics.
-_COHESION = (
+COHESION_METRICS = (
     ("contributors", "members that deployed troops at some point"),
     ("contributors_ground", "members that deployed ground troops"),
     ("troops_deployed", "largest effective ground force (troops)"),
@@ -46,7 +56,7 @@ _COHESION = (
     ("oz_rank_correlation", "rank correlation of GDP and burden"),
     ("final_belief_us_backs", "public belief that the US backs the force"),
 )
-_CONFLICT = (
+CONFLICT_METRICS = (
     ("ceasefires", "ceasefires concluded"),
     ("ceasefire_breaks", "ceasefires broken by a violation"),
     ("ceasefire_held", "concluded, never broken, in force at end"),
@@ -293,7 +303,13 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _outcome(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list[str]:
+def outcome_sentences(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list[str]:
+    """The outcome of a game in three paragraphs: how the war ended, the force, the hidden types.
+
+    ``summary`` is the episode summary, ``final_phase`` the phase after the last turn and
+    ``horizon`` the number of turns the game had. The last paragraph names the hidden US type
+    and Russia's resolve.
+    """
     steps = int(summary["steps"])
     front = 100 * float(summary["final_front"])
     if steps < horizon:
@@ -319,9 +335,13 @@ def _outcome(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list
         f"Ukraine holds {front:.1f}% of its territory. Hidden types: the US was "
         f"{_US_TYPES[int(summary['us_type'])]}, Russia's resolve {summary['russia_resolve']:.2f}."
     )
+    return [head, force, end]
+
+
+def _outcome(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list[str]:
     return [
         textwrap.fill(text, _WIDTH - 1, initial_indent="  ", subsequent_indent="    ")
-        for text in (head, force, end)
+        for text in outcome_sentences(summary, final_phase, horizon)
     ]
 
 
@@ -403,8 +423,8 @@ def format_debrief(
         ["Outcome", *_outcome(summary, final_phase, timeline.horizon)],
         _members_table(timeline, members, seat),
         _escalation_table(timeline, seat),
-        _metrics(summary, "Cohesion (episode summary)", _COHESION),
-        _metrics(summary, "Conflict", _CONFLICT),
+        _metrics(summary, "Cohesion (episode summary)", COHESION_METRICS),
+        _metrics(summary, "Conflict", CONFLICT_METRICS),
         [
             "Scores (summed rewards)",
             textwrap.fill(scores, _WIDTH - 1, initial_indent="  ", subsequent_indent="  "),
