@@ -421,7 +421,7 @@ class Classroom:
 
     def create_game(self, spec: GameSpec) -> Session:
         game = LiveGame(spec, self.checkpoints)
-        row = self.store.create_game(spec, {"deadline": self.clock() + spec.turn_seconds})
+        row = self.store.create_game(spec)  # paused until the teacher starts it
         session = Session(row=row, game=game)
         self._index(session, [])
         self.simulations.ensure(spec)

@@ -13,7 +13,7 @@ import ipaddress
 import re
 import sys
 
-__all__ = ["register", "serve"]
+__all__ = ["host_warning", "is_loopback", "register", "serve"]
 
 _CHECKPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
@@ -113,6 +113,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_warning(host: str, port: int) -> str | None:
+    """The warning printed when the server listens beyond this machine, else None."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host}: anyone who can reach this machine on port {port} can "
+        "open the join page, and the links travel unencrypted (plain http); share the teacher "
+        "link with no one"
+    )
+
+
 def serve(
     *,
     db: str,
@@ -136,13 +147,9 @@ def serve(
     )
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
-    if not is_loopback(host):
-        print(
-            f"warning: listening on {host}: anyone who can reach this machine on port {port} "
-            "can open the join page, and the links travel unencrypted (plain http); share the "
-            "teacher link with no one",
-            file=sys.stderr,
-        )
+    warning = host_warning(host, port)
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"classroom on {base} (games in {db})")
     print(
         "teacher page (keep it private: it runs every game): "

@@ -203,10 +203,10 @@ class Store:
 
     # -------------------------------------------------------------- games
 
-    def create_game(self, spec: GameSpec, initial: Mapping[str, Any]) -> GameRow:
+    def create_game(self, spec: GameSpec) -> GameRow:
         """Insert a new game with a fresh id, join code and seat tokens.
 
-        ``initial`` holds ``deadline`` (Unix time the first turn ends).
+        A new game waits, paused, with a full first turn, until the teacher starts it.
         """
         with self._tx() as c:
             while True:
@@ -215,8 +215,8 @@ class Store:
                     break
             game_id = secrets.token_hex(6)
             c.execute(
-                "INSERT INTO games VALUES (?, ?, ?, 'running', 0, ?, NULL, 0, ?)",
-                (game_id, code, json.dumps(spec.to_json()), initial["deadline"], _now()),
+                "INSERT INTO games VALUES (?, ?, ?, 'paused', 0, NULL, ?, 0, ?)",
+                (game_id, code, json.dumps(spec.to_json()), float(spec.turn_seconds), _now()),
             )
             for agent, bot in spec.bots.items():
                 c.execute(

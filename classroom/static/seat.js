@@ -40,7 +40,8 @@
     state = s;
     const g = s.game;
     $("turn").textContent = g.finished ? "Game over after " + g.resolved + " turns" : "Turn " + g.turn + " of " + g.horizon;
-    $("status").textContent = g.status === "paused" ? "Paused by the teacher" : g.finished ? "" : "";
+    $("status").textContent = g.status !== "paused" ? "" :
+      g.resolved === 0 ? "Waiting for the teacher to start the game" : "Paused by the teacher";
     $("status").className = g.status === "paused" ? "status-paused" : "muted";
     timer.set(g);
     const events = $("events");
