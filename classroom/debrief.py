@@ -178,8 +178,9 @@ def svg_histogram(
     if marker is not None and math.isfinite(marker):
         x = x_of(marker)
         parts.append(f'<line class="marker" x1="{x:.1f}" y1="{pad - 4}" x2="{x:.1f}" y2="{base}"/>')
+        anchor = "start" if x < width / 4 else "end" if x > 3 * width / 4 else "middle"
         parts.append(
-            f'<text x="{x:.1f}" y="{pad - 6}" class="marker-label" text-anchor="middle">'
+            f'<text x="{x:.1f}" y="{pad - 6}" class="marker-label" text-anchor="{anchor}">'
             f"your class: {html.escape(_num(marker))}</text>"
         )
     parts.append("</svg>")

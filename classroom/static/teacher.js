@@ -74,7 +74,7 @@
         el("td", {}, el("strong", { text: x.agent })),
         el("td", {}, x.human ? (x.name ? "student: " + x.name : x.claimed ? "student" : "student (free)") +
           (x.human ? (x.connected ? " · online" : " · offline") : "") : el("span", { class: "pill bot", text: x.bot })),
-        el("td", {}, x.human ? el("span", { class: "pill " + (x.moved ? "moved" : "waiting"), text: x.moved ? "moved" : "waiting" }) : ""),
+        el("td", {}, x.human && !g.finished ? el("span", { class: "pill " + (x.moved ? "moved" : "waiting"), text: x.moved ? "moved" : "waiting" }) : ""),
         el("td", {}, x.link ? el("code", { class: "link", text: location.origin + x.link }) : "")))));
     const names = s.history.length ? Object.keys(s.history[0].escalation) : [];
     const series = {};
