@@ -253,9 +253,26 @@ class Simulations:
         self._pool: Any = None
         self._running: set[tuple[str, int]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._keys: dict[str, str] = {}
 
     def key(self, spec: GameSpec) -> str:
-        return debrief.simulation_key(spec.scenario, spec.overrides(), spec.bots, self.checkpoints)
+        """The cache key of ``spec``'s simulated games (hashing it reads files: once per spec)."""
+        memo = json.dumps([spec.scenario, spec.overrides(), sorted(spec.bots.items())])
+        if memo not in self._keys:
+            self._keys[memo] = debrief.simulation_key(
+                spec.scenario, spec.overrides(), spec.bots, self.checkpoints
+            )
+        return self._keys[memo]
+
+    def ready(self, spec: GameSpec) -> int:
+        """How many of ``spec``'s simulated games are played (without reading them)."""
+        done = self.store.simulation_chunk_ids(self.key(spec))
+        count = 0
+        for chunk in self.chunks():
+            if chunk not in done:
+                break
+            count += 1
+        return min(self.wanted, count * debrief.CHUNK)
 
     def chunks(self) -> range:
         return range(math.ceil(self.wanted / debrief.CHUNK))
@@ -403,7 +420,7 @@ class Classroom:
         self.store.close()
 
     def _simulations_complete(self, session: Session) -> bool:
-        return len(self.simulations.results(session.row.spec)) >= self.simulations.wanted
+        return self.simulations.ready(session.row.spec) >= self.simulations.wanted
 
     async def _tick(self) -> None:
         while True:
@@ -589,7 +606,7 @@ class Classroom:
             "report": report,
             "revealed": row.revealed,
             "hidden": None,
-            "simulated": len(self.simulations.results(row.spec)),
+            "simulated": self.simulations.ready(row.spec),
             "simulations_wanted": self.simulations.wanted,
         }
         if row.revealed and game.summary is not None:

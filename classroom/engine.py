@@ -56,7 +56,7 @@ CHECKPOINT_PREFIX = "checkpoint:"
 MAX_TURN_SECONDS = 3600
 MIN_TURN_SECONDS = 5
 MAX_HORIZON = 100
-_WORD = re.compile(r"[A-Za-z0-9_%-]{1,24}")
+_WORD = re.compile(r"[A-Za-z0-9_%-]{1,40}")
 _ONE_OFF = {Role.MEMBER: frozenset({"pledge"})}  # a choice of these is played once
 
 

@@ -401,6 +401,12 @@ class Store:
             )
         }
 
+    def simulation_chunk_ids(self, key: str) -> set[int]:
+        """The chunks of simulated games stored under ``key``."""
+        return {
+            r[0] for r in self.conn.execute("SELECT chunk FROM simulations WHERE key = ?", (key,))
+        }
+
     def save_simulation_chunk(self, key: str, chunk: int, summaries: list[dict[str, Any]]) -> None:
         with self._tx() as c:
             c.execute(

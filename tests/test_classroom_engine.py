@@ -121,6 +121,8 @@ def test_moves_are_checked_as_in_play_with_one_clear_message() -> None:
     with pytest.raises(MoveError, match=r"uk is not a student's seat"):
         game.check_move("uk", {"aid": "low"})
     assert game.check_move("france", {"pl": "10%", "aid": 2}) == {0: 4, 5: 2}
+    russia = LiveGame(_spec(humans=("russia",)))  # the longest value name of any component
+    assert russia.check_move("russia", {"ceasefire": "offer_foreign_troops_allowed"}) == {2: 2}
 
 
 def test_every_illegal_value_a_seat_sees_has_a_reason_from_its_own_view() -> None:
