@@ -27,6 +27,10 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "classroom-browser"
 TURN_SECONDS = 20
 WAIT_S = 30.0
+SLIDE = (
+    "const s = document.getElementById('slider'); s.value = arguments[0] === 'max' ? s.max : "
+    "arguments[0]; s.dispatchEvent(new Event('input'));"
+)
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -207,13 +211,9 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path, browsers) -> None:
     # the server is gone: the replay needs nothing from it
     ben.get(replay.as_uri())
     _wait(ben, _text_in("frame-label", "start"))
-    ben.execute_script(
-        "const s = document.getElementById('slider'); s.value = s.max; s.dispatchEvent(new Event('input'));"
-    )
+    ben.execute_script(SLIDE, "max")
     _wait(ben, _text_in("frame-label", "turn 3 of 3"), what="replay slider")
     assert "Russia" in ben.find_element(By.ID, "report").text  # the turn report of turn 3
     _shot(ben, "replay")
-    ben.execute_script(
-        "const s = document.getElementById('slider'); s.value = 2; s.dispatchEvent(new Event('input'));"
-    )
+    ben.execute_script(SLIDE, 2)
     _wait(ben, _text_in("events", "Event: Failed vote"), what="the event in the replay")
