@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from reassurance.agents.networks import MaskedActorCritic
-from reassurance.agents.policy import ROLE_NAMES, Policy, Seat
+from reassurance.agents.policy import ROLE_NAMES, Policy, Rng, Seat
 
 __all__ = [
     "CheckpointPolicy",
@@ -212,19 +210,35 @@ class CheckpointPolicy(Policy):
         super().bind(seat)
 
     @torch.no_grad()
-    def act(self, observation: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
+    def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
+        """One forward pass for all rows; each component's value is sampled from the masked
+        softmax (or its most likely legal value when ``greedy``).
+
+        With one generator per row, row ``i`` draws from generator ``i`` exactly as ``act`` on
+        that row does; with one generator for the batch, all rows draw from it at once.
+        """
         # The training env's one transform (training.rllib_env.flat_observation), without Ray.
-        obs = torch.as_tensor(np.asarray(observation["observations"], np.float32))[None]
-        mask = torch.as_tensor(np.concatenate(observation["action_mask"]).astype(np.float32))[None]
-        logits = self.net.logits(obs, mask)[0].numpy().astype(np.float64)
-        action = []
-        for part in np.split(logits, self._splits):
-            if self.greedy:
-                action.append(int(part.argmax()))
-            else:
-                p = np.exp(part - part.max())
-                action.append(int(rng.choice(len(part), p=p / p.sum())))
-        return np.asarray(action, np.int64)
+        obs = torch.as_tensor(np.asarray(observations, np.float32))
+        mask = torch.as_tensor(np.asarray(masks, np.float32))
+        logits = self.net.logits(obs, mask).numpy().astype(np.float64)
+        parts = np.split(logits, self._splits, axis=-1)
+        if self.greedy:
+            return np.stack([part.argmax(axis=-1) for part in parts], axis=-1).astype(np.int64)
+        probs = [np.exp(part - part.max(axis=-1, keepdims=True)) for part in parts]
+        probs = [p / p.sum(axis=-1, keepdims=True) for p in probs]
+        if isinstance(rng, np.random.Generator):
+            draws = rng.random((len(obs), len(probs)))
+            picks = [
+                np.minimum((np.cumsum(p, axis=-1) <= draws[:, [c]]).sum(axis=-1), p.shape[-1] - 1)
+                for c, p in enumerate(probs)
+            ]
+            return np.stack(picks, axis=-1).astype(np.int64)
+        if len(rng) != len(obs):
+            raise ValueError(f"got {len(rng)} generators for {len(obs)} observations")
+        return np.array(
+            [[g.choice(p.shape[-1], p=p[i]) for p in probs] for i, g in enumerate(rng)],
+            dtype=np.int64,
+        ).reshape(len(obs), len(probs))
 
 
 def from_checkpoint(

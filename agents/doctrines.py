@@ -1,4 +1,9 @@
-"""Heuristic doctrines for every role. Each reads its observation by piece name only."""
+"""Heuristic doctrines for every role. Each reads its observation by piece name only.
+
+Every doctrine decides for a batch of observations at once (``view`` pieces have a leading row
+axis), with array expressions instead of ifs, so one call serves one game or thousands; the
+one-game ``act`` is one row of it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from reassurance.envs.actions import (
     Contribution,
     Demand,
     MemberResponse,
+    PendingOffer,
     Phase,
     PledgeChange,
     Pressure,
@@ -72,21 +78,31 @@ def _check_param(agent: str, name: str, default: Any, value: Any) -> None:
         raise ValueError(f"{agent}: {name}={value!r} must be a number (default {default})")
 
 
-def _phase(view: ObservationView) -> Phase:
-    return Phase(int(np.argmax(view["phase"])))
+_LEVEL_CHANGE = np.array([int(level) for level in _LEVELS])
 
 
-def _ceasefire(view: ObservationView) -> bool:
-    return _phase(view) in (Phase.DEPLOYMENT, Phase.TEST)
+def _phase(view: ObservationView) -> np.ndarray:
+    return view.index("phase")
 
 
-def _pledged(view: ObservationView) -> int:
-    """Own pledge level index (0 none .. 4 twenty per cent)."""
-    return int(np.argmax(view["self_pledge"]))
+def _ceasefire(view: ObservationView) -> np.ndarray:
+    phase = _phase(view)
+    return (phase == Phase.DEPLOYMENT) | (phase == Phase.TEST)
 
 
-def _pledge(level: int, kind: Contribution, condition: Condition) -> dict[str, int]:
-    return {"pledge": _LEVELS[level], "contribution": kind, "condition": condition}
+def _pledged(view: ObservationView) -> np.ndarray:
+    """Own pledge level index per row (0 none .. 4 twenty per cent)."""
+    return view.index("self_pledge")
+
+
+def _pledge_where(when: np.ndarray, level: Any, kind: Any, condition: Any) -> dict[str, np.ndarray]:
+    """Set the pledge to ``level`` (0 none .. 4) with a type and condition where ``when`` holds;
+    keep it (every part a no-op) elsewhere."""
+    return {
+        "pledge": np.where(when, _LEVEL_CHANGE[level], PledgeChange.KEEP),
+        "contribution": np.where(when, kind, 0),
+        "condition": np.where(when, condition, 0),
+    }
 
 
 # ----------------------------------------------------------------------------- members
@@ -96,12 +112,10 @@ class MemberDoctrine(Doctrine):
     role = "member"
 
     def _standing(self, view: ObservationView, level: int, kind: Contribution,
-                  condition: Condition) -> dict[str, int]:  # fmt: skip
+                  condition: Condition) -> dict[str, Any]:  # fmt: skip
         """Pledge once (when nothing is pledged), then keep it and deploy when allowed."""
-        choice: dict[str, int] = {"commit": Commit.DEPLOY}
-        if _pledged(view) == 0 and level > 0:
-            choice.update(_pledge(level, kind, condition))
-        return choice
+        first = (_pledged(view) == 0) & (level > 0)
+        return {"commit": Commit.DEPLOY, **_pledge_where(first, level, kind, condition)}
 
 
 class Unconditional(MemberDoctrine):
@@ -127,8 +141,8 @@ class ConditionalOnUS(MemberDoctrine):
     def decide(self, view, rng):
         choice = self._standing(view, self.params["level"], Contribution.GROUND,
                                 Condition.IF_US_BACKSTOP)  # fmt: skip
-        backed = int(np.argmax(view["us_signal"])) >= Signal.CONDITIONAL
-        response = MemberResponse.REINFORCE if backed else MemberResponse.PROTEST
+        backed = view.index("us_signal") >= Signal.CONDITIONAL
+        response = np.where(backed, MemberResponse.REINFORCE, MemberResponse.PROTEST)
         return {**choice, "response": response, "aid": self.params["aid"]}
 
 
@@ -175,17 +189,16 @@ class Reciprocator(MemberDoctrine):
     defaults = {"kind": Contribution.GROUND}
 
     def decide(self, view, rng):
-        others = float(np.mean(view["members_pledged"]))  # share of a 20 % pledge
-        target = int(np.clip(np.round(others * 4), 0, 4))
-        choice: dict[str, int] = {"commit": Commit.DEPLOY}
-        if target != _pledged(view):
-            choice.update(
-                _pledge(target, Contribution(self.params["kind"]), Condition.UNCONDITIONAL)
-            )
-        deployed_mean = float(np.mean(view["members_deployed"]))
-        if deployed_mean == 0.0 and view.scalar("self_deployed") > 0:
-            choice["commit"] = Commit.HOLD
-        return {**choice, "response": MemberResponse.REINFORCE, "aid": 1}
+        others = np.mean(view["members_pledged"], axis=-1, dtype=np.float64)  # of a 20 % pledge
+        target = np.clip(np.round(others * 4), 0, 4).astype(np.int64)
+        change = _pledge_where(
+            target != _pledged(view), target, Contribution(self.params["kind"]),
+            Condition.UNCONDITIONAL,
+        )  # fmt: skip
+        deployed_mean = np.mean(view["members_deployed"], axis=-1, dtype=np.float64)
+        hold = (deployed_mean == 0.0) & (view.value("self_deployed") > 0)
+        commit = np.where(hold, Commit.HOLD, Commit.DEPLOY)
+        return {**change, "commit": commit, "response": MemberResponse.REINFORCE, "aid": 1}
 
 
 class PledgeAndRenege(MemberDoctrine):
@@ -195,13 +208,17 @@ class PledgeAndRenege(MemberDoctrine):
     defaults = {"level": 4}
 
     def decide(self, view, rng):
-        if _ceasefire(view):
-            if _pledged(view) > 0:
-                return {"pledge": PledgeChange.NONE, "commit": Commit.WITHDRAW}
-            return {"commit": Commit.WITHDRAW}
-        if _pledged(view) == 0:
-            return _pledge(self.params["level"], Contribution.GROUND, Condition.AFTER_CEASEFIRE)
-        return {}
+        ceasefire, pledged = _ceasefire(view), _pledged(view)
+        first = _pledge_where(
+            ~ceasefire & (pledged == 0), self.params["level"], Contribution.GROUND,
+            Condition.AFTER_CEASEFIRE,
+        )  # fmt: skip
+        renege = ceasefire & (pledged > 0)
+        return {
+            **first,
+            "pledge": np.where(renege, PledgeChange.NONE, first["pledge"]),
+            "commit": np.where(ceasefire, Commit.WITHDRAW, Commit.HOLD),
+        }
 
 
 # ----------------------------------------------------------------------------- usa
@@ -243,10 +260,12 @@ class ConditionalBackstop(UsaDoctrine):
     defaults = {"force_share": 0.5, "enablers": 2}
 
     def decide(self, view, rng):
-        choice = {"signal": Signal.CONDITIONAL, "response": UsResponse.ISR_AIR_COVER}
-        if view.scalar("pledged_ratio") >= self.params["force_share"]:
-            choice["enablers"] = self.params["enablers"]
-        return choice
+        pledged = view.value("pledged_ratio") >= self.params["force_share"]
+        return {
+            "signal": Signal.CONDITIONAL,
+            "response": UsResponse.ISR_AIR_COVER,
+            "enablers": np.where(pledged, self.params["enablers"], 0),
+        }
 
 
 class CommittedGuarantor(UsaDoctrine):
@@ -270,10 +289,13 @@ class Transactional(UsaDoctrine):
     defaults = {"europe_share": 0.75}
 
     def decide(self, view, rng):
-        if view.scalar("pledged_ratio") >= self.params["europe_share"]:
-            return {"signal": Signal.CONDITIONAL, "enablers": 2,
-                    "response": UsResponse.ISR_AIR_COVER}  # fmt: skip
-        return {"signal": Signal.VERBAL, "pressure": Pressure.ON_UKRAINE}
+        backs = view.value("pledged_ratio") >= self.params["europe_share"]
+        return {
+            "signal": np.where(backs, Signal.CONDITIONAL, Signal.VERBAL),
+            "enablers": np.where(backs, 2, 0),
+            "response": np.where(backs, UsResponse.ISR_AIR_COVER, UsResponse.NONE),
+            "pressure": np.where(backs, Pressure.NONE, Pressure.ON_UKRAINE),
+        }
 
 
 # ----------------------------------------------------------------------------- russia
@@ -290,12 +312,14 @@ class Opportunist(RussiaDoctrine):
     defaults = {"weak": 0.5, "offer_after": 0.2}
 
     def decide(self, view, rng):
-        choice = {"offensive": 2, "threat": Threat.RHETORIC}
-        if view.scalar("time") >= self.params["offer_after"]:
-            choice["ceasefire"] = RussiaCeasefire.OFFER_FOREIGN_TROOPS_ALLOWED
-        if _ceasefire(view) and view.scalar("deterrence") < self.params["weak"]:
-            choice["test"] = TestAction.LIMITED_VIOLATION
-        return choice
+        offer = view.value("time") >= self.params["offer_after"]
+        weak = _ceasefire(view) & (view.value("deterrence") < self.params["weak"])
+        return {
+            "offensive": 2,
+            "threat": Threat.RHETORIC,
+            "ceasefire": np.where(offer, RussiaCeasefire.OFFER_FOREIGN_TROOPS_ALLOWED, 0),
+            "test": np.where(weak, TestAction.LIMITED_VIOLATION, TestAction.COMPLY),
+        }
 
 
 class Hawk(RussiaDoctrine):
@@ -318,11 +342,9 @@ class Negotiator(RussiaDoctrine):
     defaults: ClassVar[dict[str, Any]] = {}
 
     def decide(self, view, rng):
-        offered_by_ukraine = view["pending_offer"][3] == 1.0
-        ceasefire = (
-            RussiaCeasefire.ACCEPT
-            if offered_by_ukraine
-            else RussiaCeasefire.OFFER_FOREIGN_TROOPS_ALLOWED
+        offered_by_ukraine = view.index("pending_offer") == PendingOffer.UKRAINE
+        ceasefire = np.where(
+            offered_by_ukraine, RussiaCeasefire.ACCEPT, RussiaCeasefire.OFFER_FOREIGN_TROOPS_ALLOWED
         )
         return {"offensive": 1, "ceasefire": ceasefire}
 
@@ -337,10 +359,12 @@ class SalamiSlicer(RussiaDoctrine):
     defaults = {"detection": 0.6}
 
     def decide(self, view, rng):
-        choice = {"offensive": 1, "ceasefire": RussiaCeasefire.OFFER_NO_FOREIGN_TROOPS}
-        if _ceasefire(view) and view.scalar("probe_detection") < self.params["detection"]:
-            choice["test"] = TestAction.PROBE
-        return choice
+        unseen = _ceasefire(view) & (view.value("probe_detection") < self.params["detection"])
+        return {
+            "offensive": 1,
+            "ceasefire": RussiaCeasefire.OFFER_NO_FOREIGN_TROOPS,
+            "test": np.where(unseen, TestAction.PROBE, TestAction.COMPLY),
+        }
 
 
 # ----------------------------------------------------------------------------- ukraine
@@ -370,6 +394,9 @@ class AcceptsWithGuarantees(UkraineDoctrine):
     defaults: ClassVar[dict[str, Any]] = {}
 
     def decide(self, view, rng):
-        offered = view["pending_offer"][1:3].sum() > 0
-        move = UkraineCeasefire.ACCEPT if offered else UkraineCeasefire.OFFER
+        pending = view.index("pending_offer")
+        offered = (pending == PendingOffer.RUSSIA_NO_FOREIGN_TROOPS) | (
+            pending == PendingOffer.RUSSIA_FOREIGN_TROOPS_ALLOWED
+        )
+        move = np.where(offered, UkraineCeasefire.ACCEPT, UkraineCeasefire.OFFER)
         return {"defence": 2, "fortify": 1, "demand": Demand.FORCE, "ceasefire": move}

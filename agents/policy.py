@@ -1,25 +1,37 @@
-"""One interface for every kind of agent.
+"""One interface for every kind of agent, in a one-game and a batched form.
 
-A :class:`Policy` sees only its own observation (the env's dict: ``observations`` and
-``action_mask``) and a ``numpy.random.Generator``, and returns an action. Before the first
-episode a runner calls :meth:`Policy.bind` with the seat it plays (agent id and the layout of its
-observation), so heuristics read pieces by name through :attr:`Policy.view`; they never see the
-env object or another agent.
+A :class:`Policy` sees only its own observation and a ``numpy.random.Generator``, and returns an
+action. Before the first episode a runner calls :meth:`Policy.bind` with the seat it plays (agent
+id and the layout of its observation), so heuristics read pieces by name through
+:attr:`Policy.view`; they never see the env object or another agent.
+
+Two ways to ask for actions, which agree:
+
+- :meth:`Policy.act` takes one game's observation (the PettingZoo env's dict: ``observations``
+  and the tuple ``action_mask``) and returns one action;
+- :meth:`Policy.act_batch` takes ``N`` observations of the seat's role at once (float
+  ``[N, D]``, e.g. one seat across ``N`` games, or every member seat of a game) with their masks
+  (bool ``[N, K]``, the per-component masks concatenated) and returns ``[N, C]``. Its ``rng`` is
+  either one generator for all rows or one per row; with one per row, row ``i`` is exactly
+  ``act`` on observation ``i`` with generator ``i``.
+
+A policy implements one of the two; the base class derives the other (heuristics and trained
+policies implement the batched form, so ``act`` is one row of it).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from reassurance.envs.actions import COMPONENTS, Role, component_index
+from reassurance.envs.actions import COMPONENTS, Role, component_index, nvec
 from reassurance.envs.observation import Layout, ObservationView
 
-__all__ = ["Policy", "Seat", "ROLE_NAMES"]
+__all__ = ["Policy", "Seat", "ROLE_NAMES", "Rng", "split_masks"]
 
 ROLE_NAMES = {
     "member": Role.MEMBER,
@@ -27,6 +39,14 @@ ROLE_NAMES = {
     "ukraine": Role.UKRAINE,
     "russia": Role.RUSSIA,
 }
+
+Rng = np.random.Generator | Sequence[np.random.Generator]
+"""One generator for a whole batch, or one per row."""
+
+
+def split_masks(masks: np.ndarray, role: Role) -> list[np.ndarray]:
+    """Concatenated masks ``[..., K]`` -> one array ``[..., n_c]`` per action component."""
+    return np.split(masks, np.cumsum(nvec(role))[:-1], axis=-1)
 
 
 @dataclass(frozen=True)
@@ -43,7 +63,7 @@ class Seat:
         return cls(agent=agent, role=env.role(agent), layout=env.observation_layout(agent))
 
 
-class Policy(ABC):
+class Policy(ABC):  # noqa: B024 - one of act and act_batch is required (__init_subclass__)
     """Base class of every agent. Subclasses set ``name``, ``role``, ``doctrine`` and ``tags``."""
 
     name: ClassVar[str] = ""
@@ -81,27 +101,60 @@ class Policy(ABC):
     def reset(self) -> None:  # noqa: B027 - a no-op by default, overridden by stateful policies
         """Forget everything from the last episode (stateless policies need nothing)."""
 
-    @abstractmethod
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.act is Policy.act and cls.act_batch is Policy.act_batch:
+            raise TypeError(f"{cls.__name__} must implement act or act_batch")
+
     def act(self, observation: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-        """Return an action in the seat's ``MultiDiscrete`` space."""
+        """Return an action in the seat's ``MultiDiscrete`` space for one game's observation."""
+        vector = np.asarray(observation["observations"])[None]
+        masks = np.concatenate([np.asarray(m, bool) for m in observation["action_mask"]])[None]
+        return self.act_batch(vector, masks, [rng])[0]
+
+    def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
+        """Actions ``[N, C]`` (int64) for ``N`` observations ``[N, D]`` of this seat's role with
+        their concatenated masks ``[N, K]``; ``rng`` is one generator or one per row."""
+        role = self.seat.role
+        rows = _row_generators(rng, len(observations))
+        return np.stack(
+            [
+                self.act({"observations": vector, "action_mask": tuple(split_masks(mask, role))}, g)
+                for vector, mask, g in zip(observations, masks, rows, strict=True)
+            ]
+        ).reshape(len(observations), len(COMPONENTS[role]))
+
+
+def _row_generators(rng: Rng, n: int) -> Sequence[np.random.Generator]:
+    if isinstance(rng, np.random.Generator):
+        return [rng] * n
+    if len(rng) != n:
+        raise ValueError(f"got {len(rng)} generators for {n} observations; give one per row")
+    return rng
 
 
 class Heuristic(Policy):
-    """A doctrine written as a rule; :meth:`decide` names components, the rest stay no-ops."""
+    """A doctrine written as a rule over a batch of views; :meth:`decide` names components, the
+    rest stay no-ops, and a value the mask forbids is played as the component's no-op."""
 
-    def act(self, observation: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-        mask = observation["action_mask"]
+    def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
         role = self.seat.role
-        action = np.zeros(len(COMPONENTS[role]), np.int64)
-        for name, value in self.decide(self.view(observation), rng).items():
+        n = len(observations)
+        action = np.zeros((n, len(COMPONENTS[role])), np.int64)
+        offsets = np.concatenate([[0], np.cumsum(nvec(role))[:-1]])
+        rows = np.arange(n)
+        view = ObservationView(self.seat.layout, observations)
+        for name, value in self.decide(view, rng).items():
             index = component_index(role, name)
-            if mask[index][int(value)]:
-                action[index] = int(value)
+            chosen = np.broadcast_to(np.asarray(value, np.int64), (n,))
+            legal = masks[rows, offsets[index] + chosen]
+            action[:, index] = np.where(legal, chosen, 0)
         return action
 
     @abstractmethod
-    def decide(self, view: ObservationView, rng: np.random.Generator) -> dict[str, int]:
-        """Component name -> value; illegal choices fall back to the no-op."""
+    def decide(self, view: ObservationView, rng: Rng) -> dict[str, Any]:
+        """Component name -> value, one per row of ``view`` (an array ``[N]``) or one for all
+        rows (a number); illegal choices fall back to the no-op."""
 
 
 class RandomPolicy(Policy):
@@ -115,3 +168,12 @@ class RandomPolicy(Policy):
         return np.array(
             [rng.choice(np.flatnonzero(m)) for m in observation["action_mask"]], dtype=np.int64
         )
+
+    def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
+        if not isinstance(rng, np.random.Generator):  # one stream per row: exactly act's draws
+            return super().act_batch(observations, masks, rng)
+        parts = split_masks(masks, self.seat.role)
+        return np.stack(
+            [np.argmax(np.where(part, rng.random(part.shape), -1.0), axis=-1) for part in parts],
+            axis=-1,
+        ).astype(np.int64)

@@ -11,16 +11,19 @@ import pettingzoo
 from reassurance.envs import coalition_v0
 from reassurance.envs.coalition import ENV_VERSION, CoalitionEnv
 from reassurance.envs.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
+from reassurance.envs.vector import CoalitionVectorEnv, VectorStep
 
 __all__ = [
     "ENV_VERSION",
     "CoalitionEnv",
+    "CoalitionVectorEnv",
     "Scenario",
     "ScenarioError",
     "coalition_v0",
     "list_scenarios",
     "load_scenario",
     "register",
+    "VectorStep",
 ]
 
 ENV_ID = "reassurance/coalition-v0"

@@ -22,7 +22,6 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.policy import ROLE_NAMES, Seat
 from reassurance.agents.registry import make
-from reassurance.envs.actions import nvec as role_nvec
 from reassurance.envs.observation import layouts
 
 __all__ = ["MaskedPPOModule", "FixedPolicyModule"]
@@ -76,24 +75,13 @@ class FixedPolicyModule(RLModule):
         self.policy.bind(
             Seat(agent=self.policy.role, role=role, layout=layouts(config["n_members"])[role])
         )
-        self.splits = np.cumsum(role_nvec(role))[:-1]
         self.rng = np.random.default_rng(int(config.get("seed", 0)))
 
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         obs = batch[Columns.OBS]
         vectors = _numpy(obs["observations"])
         masks = _numpy(obs["action_mask"]) > 0.5
-        actions = [
-            self.policy.act(
-                {"observations": v, "action_mask": tuple(np.split(m, self.splits))}, self.rng
-            )
-            for v, m in zip(vectors, masks, strict=True)
-        ]
-        return {
-            Columns.ACTIONS: np.stack(actions)
-            if actions
-            else np.zeros((0, len(self.splits) + 1), np.int64)
-        }
+        return {Columns.ACTIONS: self.policy.act_batch(vectors, masks, self.rng)}
 
     def _forward_train(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise NotImplementedError(f"{self.model_config['agent']} is a fixed policy, never trained")
