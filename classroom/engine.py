@@ -33,8 +33,10 @@ from reassurance.agents.human import MoveError, parse_move
 from reassurance.classroom.events import apply_event, validate_event
 from reassurance.envs import coalition_v0, list_scenarios, load_scenario
 from reassurance.envs.actions import COMPONENTS, Role
+from reassurance.envs.figures import derived
+from reassurance.envs.masks import legal_masks
 from reassurance.envs.observation import build_observations
-from reassurance.envs.rules import State, derived, legal_masks
+from reassurance.envs.state import State
 
 __all__ = [
     "CHECKPOINT_PREFIX",
@@ -242,7 +244,7 @@ def _per_agent(env: Any, arrays: Mapping[Role, Any], agent: str) -> Any:
 
 def masks_of(env: Any, state: State) -> dict[str, tuple[np.ndarray, ...]]:
     """Every agent's action mask (one int8 vector per component) in ``state``."""
-    masks = legal_masks(env.params, state)
+    masks = legal_masks(env.params, state, derived(env.params, state))
     return {
         agent: tuple(m.astype(np.int8) for m in _per_agent(env, masks, agent))
         for agent in env.possible_agents
@@ -257,7 +259,7 @@ def observe(env: Any) -> dict[str, dict[str, Any]]:
     """
     state = env.game_state
     layouts = {env.role(a): env.observation_layout(a) for a in env.possible_agents}
-    vectors = build_observations(env.params, state, layouts)
+    vectors = build_observations(env.params, state, derived(env.params, state), layouts)
     masks = masks_of(env, state)
     return {
         agent: {"observations": _per_agent(env, vectors, agent), "action_mask": masks[agent]}

@@ -12,29 +12,14 @@ Units: troops are people (not thousands); shares of territory are per cent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-from reassurance.envs.actions import (
-    COMPONENTS,
-    Condition,
-    Contribution,
-    Demand,
-    PendingOffer,
-    Phase,
-    Pressure,
-    Role,
-    Signal,
-    TestAction,
-    Threat,
-    UsResponse,
-)
-from reassurance.envs.observation import PIECE_DOCS, ObservationView
+from reassurance.envs.actions import COMPONENTS, Phase, Role
+from reassurance.envs.observation import PIECES, ObservationView, describe
 
 __all__ = [
-    "GLOSS",
     "OWN_PIECES",
     "component_entries",
     "illegal_reason",
@@ -44,47 +29,7 @@ __all__ = [
     "turn_report",
 ]
 
-_US_TYPES = ("disengaged", "conditional", "committed")
-
-
-def _names(enum: type[IntEnum]) -> tuple[str, ...]:
-    return tuple(member.name.lower() for member in enum)
-
-
-# How each piece reads: one-hot pieces by label, flags as yes/no, levels by name.
-_ONE_HOT: dict[str, tuple[str, ...]] = {
-    "phase": _names(Phase),
-    "pending_offer": _names(PendingOffer),
-    "us_signal": _names(Signal),
-    "us_pressure": _names(Pressure),
-    "russia_test": _names(TestAction),
-    "self_pledge": ("none", "token", "5%", "10%", "20%"),
-    "self_contribution": _names(Contribution),
-    "self_condition": _names(Condition),
-    "us_type": _US_TYPES,
-    "resolve": ("low", "medium", "high"),
-}
-_LEVEL: dict[str, type[IntEnum] | int] = {
-    "us_response": UsResponse,
-    "russia_threat": Threat,
-    "ukraine_demand": Demand,
-    "us_enablers": 3,
-    "russia_offensive": 3,
-    "ukraine_defence": 3,
-}
-_PERCENT = frozenset({"time", "front", "fortification", "coalition_contributors", "coalition_aid"})
-_PROBABILITY = frozenset({"probe_detection", "deterrence", "enablers", "deployment_time_left"})
-_RATIO = frozenset({"force_ratio", "pledged_ratio"})
-_FLAG = frozenset(
-    {
-        "foreign_troops_allowed", "threshold_met", "deterrence_gap", "russia_strikes",
-        "violation_detected", "violation_succeeded", "self_parliament", "self_troops_in_ukraine",
-        "self_declaration", "self_condition_met", "self_vote", "self_vote_blocked",
-    }
-)  # fmt: skip
-_PLAIN = frozenset(
-    {"self_gdp", "self_capacity", "self_home_threat", "self_leadership", "self_deployed"}
-)
+_DOCS = {piece.name: piece.doc for piece in PIECES}
 
 OWN_PIECES: dict[Role, tuple[str, ...]] = {
     Role.MEMBER: (
@@ -99,77 +44,15 @@ OWN_PIECES: dict[Role, tuple[str, ...]] = {
 }  # fmt: skip
 """The pieces a seat sees first: its own position (private pieces and its own standing moves)."""
 
-GLOSS: dict[Role, dict[str, str]] = {
-    Role.MEMBER: {
-        "pledge": "set your pledge to a share of your deployable troops (keep = no change)",
-        "contribution": "the kind of force a new pledge offers",
-        "condition": "when a new pledge may deploy",
-        "commit": "deploy your pledge (if its condition holds) or withdraw your troops",
-        "response": "what you do if Russia violates the ceasefire",
-        "aid": "military aid to Ukraine this turn",
-    },
-    Role.USA: {
-        "signal": "what you say about backing the force",
-        "enablers": "US enablers in place (a costly, visible signal)",
-        "pressure": "press Ukraine to settle, or sanction Russia",
-        "response": "what you do if Russia violates the ceasefire",
-    },
-    Role.UKRAINE: {
-        "defence": "defence effort this turn",
-        "fortify": "build fortifications",
-        "ceasefire": "offer a ceasefire, or accept Russia's offer",
-        "demand": "what you demand as a guarantee before you accept",
-        "retaliate": "strike back at Russia",
-    },
-    Role.RUSSIA: {
-        "offensive": "offensive intensity this turn",
-        "strikes": "strike Ukraine's infrastructure",
-        "ceasefire": "offer a ceasefire (with or without foreign troops) or accept Ukraine's",
-        "test": "test the ceasefire once one holds",
-        "threat": "threats, up to nuclear signalling",
-    },
-}
-"""One line per action component: what choosing it does."""
-
-
-def _one_hot(view: ObservationView, name: str) -> str:
-    return _ONE_HOT[name][int(np.argmax(view[name]))]
-
 
 def piece_text(name: str, piece: np.ndarray, members: Sequence[str] = ()) -> str:
-    """One observation piece as a short text (``80.0%``, ``yes``, ``conditional``, ``2/3``).
+    """One observation piece as a person reads it (``80.0%``, ``yes``, ``conditional``, ``2/3``):
+    the env's own reading (:func:`reassurance.envs.observation.describe`)."""
+    return describe(name, piece, members)
 
-    Per-member pieces (more than one number) read ``uk 0.50, france 0.00, ...``.
-    Raises ``ValueError`` for a piece this module does not know how to read.
-    """
-    values = np.asarray(piece, np.float64).reshape(-1)
-    if name in _ONE_HOT:
-        return _ONE_HOT[name][int(np.argmax(values))]
-    if name == "self_id":
-        return members[int(np.argmax(values))] if members else f"member {np.argmax(values) + 1}"
-    if name == "us_belief":
-        return ", ".join(f"{t} {v:.2f}" for t, v in zip(_US_TYPES, values, strict=True))
-    if name.startswith("members_"):
-        ids = members or [f"m{i + 1}" for i in range(values.size)]
-        return ", ".join(f"{m} {v:.2f}" for m, v in zip(ids, values, strict=True))
-    if values.size != 1:
-        raise ValueError(f"observation piece {name!r} has {values.size} numbers; unknown layout")
-    value = float(values[0])
-    if name in _FLAG:
-        return "yes" if value >= 0.5 else "no"
-    if name in _PERCENT:
-        return f"{100 * value:.1f}%"
-    if name in _RATIO:
-        return f"{value:.2f} x F*"
-    if name in _PROBABILITY or name in _PLAIN:
-        return f"{value:.2f}"
-    level = _LEVEL.get(name)
-    if isinstance(level, int):
-        return f"{round(value * level)}/{level}"
-    if level is not None:
-        top = max(level)
-        return level(round(value * top)).name.lower()
-    raise ValueError(f"no reading for observation piece {name!r}; add it to classroom.seatview")
+
+def _label(view: ObservationView, name: str) -> str:
+    return describe(name, view[name])
 
 
 def piece_entries(view: ObservationView, role: Role, members: Sequence[str]) -> list[dict]:
@@ -184,7 +67,7 @@ def piece_entries(view: ObservationView, role: Role, members: Sequence[str]) -> 
         {
             "name": name,
             "text": piece_text(name, view[name], members),
-            "doc": PIECE_DOCS[name][0],
+            "doc": _DOCS[name],
             "own": name in own,
         }
         for name in (*own, *rest)
@@ -203,7 +86,7 @@ def member_table(view: ObservationView, members: Sequence[str]) -> dict[str, Any
     ]
     return {
         "columns": [name.removeprefix("members_") for name in columns],
-        "docs": [PIECE_DOCS[name][0] for name in columns],
+        "docs": [_DOCS[name] for name in columns],
         "rows": rows,
     }
 
@@ -226,7 +109,7 @@ def _talks_closed(view: ObservationView) -> str | None:
         return (
             f"offers are made in war or negotiation; a ceasefire is in force ({phase.name.lower()})"
         )
-    pending = _one_hot(view, "pending_offer")
+    pending = _label(view, "pending_offer")
     if pending != "none":
         return f"an offer is already on the table ({pending})"
     return None
@@ -243,12 +126,12 @@ def illegal_reason(role: Role, component: str, value: int, view: ObservationView
     no_ceasefire = f"only while a ceasefire is in force; the phase is {phase}"
     if role is Role.MEMBER:
         if component == "commit" and value == 1:
-            if _one_hot(view, "self_pledge") == "none":
+            if _label(view, "self_pledge") == "none":
                 return "you have pledged nothing to deploy"
             if view.scalar("self_vote_blocked") >= 0.5:
                 return "your parliament voted the deployment down; a new vote must wait"
             if view.scalar("self_condition_met") < 0.5:
-                condition = _one_hot(view, "self_condition")
+                condition = _label(view, "self_condition")
                 return f"your pledge's condition ({condition}) does not hold"
             if view.scalar("self_deployed") >= 1.0 - 1e-6:
                 return "your pledge is deployed in full"
@@ -309,7 +192,7 @@ def component_entries(
         entries.append(
             {
                 "name": component.name,
-                "gloss": GLOSS[role][component.name],
+                "gloss": component.description,
                 "order": order,
                 "default": order if legal[order] else 0,
                 "waits": not legal[order],
@@ -331,9 +214,9 @@ def turn_report(
     """
     turn = round(view.scalar("time") * horizon)
     front = 100 * view.scalar("front")
-    pending = _one_hot(view, "pending_offer")
+    pending = _label(view, "pending_offer")
     lines = [
-        f"Turn {turn + 1} of {horizon}. Phase: {_one_hot(view, 'phase')}. Ukraine holds "
+        f"Turn {turn + 1} of {horizon}. Phase: {_label(view, 'phase')}. Ukraine holds "
         f"{front:.1f}% of its territory. Offer on the table: {pending}."
     ]
     force = view.scalar("force_ratio") * threshold_troops
@@ -348,13 +231,13 @@ def turn_report(
     lines.append(force_line)
     belief = view["us_belief"]
     lines.append(
-        f"US: says {_one_hot(view, 'us_signal')}, enablers "
+        f"US: says {_label(view, 'us_signal')}, enablers "
         f"{piece_text('us_enablers', view['us_enablers'])}, pressure "
-        f"{_one_hot(view, 'us_pressure')}, response "
+        f"{_label(view, 'us_pressure')}, response "
         f"{piece_text('us_response', view['us_response'])}. Public belief that the US backs the "
         f"force: {float(belief[1] + belief[2]):.2f}."
     )
-    test = _one_hot(view, "russia_test")
+    test = _label(view, "russia_test")
     outcome = ""
     if test != "comply":
         seen = "detected" if view.scalar("violation_detected") >= 0.5 else "not detected"
