@@ -1117,6 +1117,8 @@ class SocketHandler:
             return
         finally:
             self.leave()
+            if self.session is not None and self.who not in (None, "teacher"):
+                await self.classroom.notify_teacher(self.session)  # the seat went offline
 
     async def error(self, message: str) -> None:
         await _send(self.ws, {"type": "error", "message": message})

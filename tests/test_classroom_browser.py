@@ -164,6 +164,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path, browsers) -> None:
         teacher.find_element(By.ID, "inject-button").click()
         _wait(ben, _text_in("events", "germany's parliament voted a deployment down"))
         _wait(teacher, _text_in("events", "Failed vote"), what="event on the dashboard")
+        _shot(teacher, "teacher_paused_event")
         teacher.find_element(By.ID, "resume").click()
         _wait(ana, lambda d: d.find_element(By.ID, "c-aid-3").is_enabled(), what="resumed")
         ana.find_element(By.ID, "c-aid-3").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -298,3 +299,30 @@ def test_a_new_game_is_checked_with_one_clear_error_per_bad_choice() -> None:
         spec(bots={"uk": "checkpoint:ppo"})
     made = spec(bots={"russia": "russia/hawk"})
     assert made.bots["russia"] == "russia/hawk" and made.bots["usa"] == agents.DEFAULT_BOTS["usa"]
+
+
+def test_a_checkpoint_plays_a_seat_and_the_simulated_games(tmp_path) -> None:
+    import torch
+
+    from reassurance.agents.checkpoint import write_export
+    from reassurance.agents.networks import MaskedActorCritic
+    from reassurance.classroom.debrief import simulate_chunk
+    from reassurance.envs.actions import nvec
+
+    env = coalition_v0.parallel_env(scenario="classroom")
+    torch.manual_seed(0)
+    net = MaskedActorCritic(env.observation_layout("uk").size, nvec(Role.MEMBER), (8,))
+    write_export(tmp_path / "ckpt", "member", net, role="member", agents=["uk"],
+                 scenario="classroom", iteration=1)  # fmt: skip
+    checkpoints = {"tiny": str(tmp_path / "ckpt")}
+    spec = make_spec(
+        scenario="classroom", horizon=5, turn_seconds=60, seed=2, humans=["france"],
+        bots={"uk": "checkpoint:tiny"}, checkpoints=checkpoints,
+    )  # fmt: skip
+    game = LiveGame(spec, checkpoints)
+    assert game.bots["uk"].id.startswith("member/checkpoint:member")
+    while not game.finished:
+        game.resolve()
+    first = simulate_chunk("classroom", spec.overrides(), spec.bots, checkpoints, [0, 1])
+    again = simulate_chunk("classroom", spec.overrides(), spec.bots, checkpoints, [0, 1])
+    assert json.dumps(first) == json.dumps(again) and len(first) == 2  # NaN-safe
