@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from reassurance.agents.policy import ROLE_NAMES, Policy, Seat
+from reassurance.agents.policy import Policy, Seat
 from reassurance.envs.actions import COMPONENTS, Role
 from reassurance.envs.observation import ObservationView, describe
 
@@ -191,8 +191,7 @@ class HumanPolicy(Policy):
         stdout: TextIO | None = None,
         members: Sequence[str] = (),
     ) -> None:
-        if role not in ROLE_NAMES:
-            raise ValueError(f"unknown role {role!r}; roles are {sorted(ROLE_NAMES)}")
+        Role.named(role)  # an unknown role is an error naming the roles
         super().__init__()
         self.role = role  # one class for every role: the seat's role is chosen per instance
         self._stdin = stdin

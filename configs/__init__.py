@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 KINDS = ("scenarios", "training", "tournaments")
+_WHAT = {"scenarios": "scenario", "training": "training config", "tournaments": "tournament config"}
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -78,7 +79,7 @@ def resolve(kind: str, ref: str | Path, *, relative_to: Path | None = None) -> P
     from the working folder. Raises :class:`ConfigError` naming what exists.
     """
     text = str(ref)
-    singular = kind.removesuffix("s")
+    singular = _WHAT.get(kind, kind)
     if is_path(text):
         path = Path(text)
         if relative_to is not None and not path.is_absolute():
@@ -204,14 +205,14 @@ def read_config(
     """
     if raw is not None:
         data = dict(raw)
-        where = origin or f"{kind.removesuffix('s')} config"
+        where = origin or _WHAT.get(kind, kind)
         if "base" in data:
             base = _chain(kind, resolve(kind, data["base"]), (), by_id, replace)
             data = {**merge(base, {k: v for k, v in data.items() if k != "base"},
                              by_id=by_id, replace=replace), "base": data["base"]}  # fmt: skip
     else:
         if ref is None:
-            raise ConfigError(f"no {kind.removesuffix('s')} given")
+            raise ConfigError(f"no {_WHAT.get(kind, kind)} given")
         path = resolve(kind, ref)
         where = origin or str(path)
         data = _chain(kind, path, (), by_id, replace)

@@ -13,7 +13,7 @@ agent chose.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -26,10 +26,37 @@ class Phase(IntEnum):
 
 
 class Role(IntEnum):
+    """The four role families. ``Role.USA.id`` is ``"usa"``: the name configs and tables use."""
+
     MEMBER = 0
     USA = 1
     UKRAINE = 2
     RUSSIA = 3
+
+    @property
+    def id(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def named(cls, name: str) -> Role:
+        """The role called ``name`` (``"member"``, ``"usa"``, ``"ukraine"``, ``"russia"``)."""
+        if isinstance(name, str) and name in ROLE_IDS:
+            return cls[name.upper()]
+        raise ValueError(f"unknown role {name!r}; roles are {list(ROLE_IDS)}")
+
+
+ROLE_IDS: tuple[str, ...] = tuple(role.id for role in Role)
+"""The role names, in role order: member, usa, ukraine, russia."""
+
+RoleId = Literal[ROLE_IDS]  # type: ignore[valid-type] - the same names, for pydantic schemas
+
+
+def agent_role(agent: str) -> Role:
+    """The role of an env agent id: the US, Ukraine and Russia are one agent each, named as
+    their role; every other agent is a coalition member."""
+    if agent in ("usa", "ukraine", "russia"):
+        return Role.named(agent)
+    return Role.MEMBER
 
 
 class PledgeChange(IntEnum):

@@ -116,14 +116,12 @@ class CoalitionEnv(ParallelEnv):
                 f"render_mode {render_mode!r} is not supported; "
                 f"allowed: {self.metadata['render_modes']} or None"
             )
-        if max_cycles is not None and (not isinstance(max_cycles, int) or max_cycles < 1):
-            raise ValueError(f"max_cycles must be a positive int or None, got {max_cycles!r}")
         self.scenario = load_scenario(scenario, overrides)
         self.params: Params = compile_params(self.scenario)
         self.render_mode = render_mode
-        self.horizon = min(self.scenario.horizon, max_cycles or self.scenario.horizon)
+        self.horizon = self.params.horizon(max_cycles)
         self.member_ids = self.params.member_ids
-        self.possible_agents = ["usa", *self.member_ids, "ukraine", "russia"]
+        self.possible_agents = list(self.params.agents)
         self.agents: list[str] = []
         self._roles = {"usa": Role.USA, "ukraine": Role.UKRAINE, "russia": Role.RUSSIA}
         self._roles.update(dict.fromkeys(self.member_ids, Role.MEMBER))

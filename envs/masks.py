@@ -7,6 +7,8 @@ figures, so the env computes them once per state from the step's result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from reassurance.envs.actions import (
@@ -19,11 +21,12 @@ from reassurance.envs.actions import (
     RussiaCeasefire,
     UkraineCeasefire,
     UsResponse,
+    nvec,
 )
 from reassurance.envs.figures import Derived
 from reassurance.envs.state import Params, State
 
-__all__ = ["apply_masks", "legal_masks"]
+__all__ = ["apply_masks", "concatenate", "legal_masks", "split"]
 
 _EPS = 1e-9  # troops (thousands) below which a deployment counts as none
 
@@ -81,6 +84,18 @@ def legal_masks(params: Params, s: State, d: Derived) -> dict[Role, list[np.ndar
     russia["test"][:, 1:] = d.ceasefire[:, None]
     named = {Role.MEMBER: member, Role.USA: usa, Role.UKRAINE: ukraine, Role.RUSSIA: russia}
     return {role: [named[role][c.name] for c in COMPONENTS[role]] for role in Role}
+
+
+def concatenate(masks: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-component masks -> one boolean vector ``[..., K]`` aligned with the concatenated
+    logits of a ``MultiDiscrete`` action distribution (what the batched core, the policies'
+    ``act_batch`` and the RLlib modules take)."""
+    return np.concatenate([np.asarray(m, bool) for m in masks], axis=-1)
+
+
+def split(masks: np.ndarray, role: Role) -> list[np.ndarray]:
+    """Concatenated masks ``[..., K]`` -> one array ``[..., n_c]`` per action component."""
+    return np.split(masks, np.cumsum(nvec(role))[:-1], axis=-1)
 
 
 def apply_masks(actions: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:

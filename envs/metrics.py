@@ -24,6 +24,7 @@ __all__ = [
     "SUMMARY",
     "SummaryField",
     "episode_summary",
+    "figures",
     "free_riding_index",
     "headline",
     "markdown_table",
@@ -233,7 +234,7 @@ SUMMARY: tuple[SummaryField, ...] = (
     SummaryField(
         "final_belief_us_backs", "probability",
         "public belief at the end that the US backs the force (type conditional or committed)",
-        float, "cohesion", lambda p, s: s.belief[:, 1] + s.belief[:, 2],
+        float, "cohesion", lambda p, s: s.belief[:, 1] + s.belief[:, 2], headline=True,
     ),
     SummaryField(
         "us_type", "0..2", "the hidden US type: 0 disengaged, 1 conditional, 2 committed", int,
@@ -259,6 +260,11 @@ def summary_field(name: str) -> SummaryField:
 def headline() -> tuple[str, ...]:
     """Names of the figures reports, sweeps and experiments show first."""
     return tuple(f.name for f in SUMMARY if f.headline)
+
+
+def figures(*groups: Group) -> tuple[SummaryField, ...]:
+    """The schema entries of the given groups (all by default), in schema order."""
+    return tuple(f for f in SUMMARY if not groups or f.group in groups)
 
 
 def _rows(s: State, games: np.ndarray) -> State:

@@ -79,6 +79,19 @@ class Params:
         return len(self.member_ids)
 
     @property
+    def agents(self) -> tuple[str, ...]:
+        """Agent ids in env order: the US, the members in scenario order, Ukraine, Russia."""
+        return ("usa", *self.member_ids, "ukraine", "russia")
+
+    def horizon(self, max_cycles: int | None = None) -> int:
+        """Steps an episode lasts: the scenario's horizon, or ``max_cycles`` if fewer."""
+        if max_cycles is not None and (
+            isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1
+        ):
+            raise ValueError(f"max_cycles must be a positive int or None, got {max_cycles!r}")
+        return min(self.scenario.horizon, max_cycles or self.scenario.horizon)
+
+    @property
     def threshold_k(self) -> float:
         return self.scenario.force.threshold_troops / 1000.0
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from reassurance.envs.actions import Role, nvec
 from reassurance.envs.figures import Derived, derived
-from reassurance.envs.masks import legal_masks
+from reassurance.envs.masks import concatenate, legal_masks
 from reassurance.envs.metrics import summaries
 from reassurance.envs.observation import Layout, build_observations, layouts
 from reassurance.envs.rules import step
@@ -98,16 +98,12 @@ class CoalitionVectorEnv:
     ) -> None:
         if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
             raise ValueError(f"num_games must be a positive int, got {num_games!r}")
-        if max_cycles is not None and (
-            isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1
-        ):
-            raise ValueError(f"max_cycles must be a positive int or None, got {max_cycles!r}")
         self.scenario = load_scenario(scenario, overrides)
         self.params: Params = compile_params(self.scenario)
         self.num_games = num_games
-        self.horizon = min(self.scenario.horizon, max_cycles or self.scenario.horizon)
+        self.horizon = self.params.horizon(max_cycles)
         self.member_ids = self.params.member_ids
-        self.possible_agents = ("usa", *self.member_ids, "ukraine", "russia")
+        self.possible_agents = self.params.agents
         self.layouts: dict[Role, Layout] = layouts(len(self.member_ids))
         self.nvec: dict[Role, np.ndarray] = {role: nvec(role) for role in Role}
         self._state: State | None = None
@@ -243,7 +239,7 @@ class CoalitionVectorEnv:
     ) -> tuple[dict[Role, np.ndarray], dict[Role, np.ndarray]]:
         obs = build_observations(self.params, state, figures, self.layouts)
         masks = {
-            role: np.concatenate(parts, axis=-1)
+            role: concatenate(parts)
             for role, parts in legal_masks(self.params, state, figures).items()
         }
         return obs, masks

@@ -22,33 +22,18 @@ from ray.rllib.callbacks.callbacks import RLlibCallback
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+from reassurance.agents.checkpoint import find_export
 from reassurance.agents.registry import role_of
+from reassurance.envs.metrics import figures
 from reassurance.training.config import TrainSettings, agent_module, module_ids
 from reassurance.training.modules import FixedPolicyModule, MaskedPPOModule
 from reassurance.training.rllib_env import RLlibCoalitionEnv
 
 __all__ = ["build_algo_config", "LeagueMapping", "ReassuranceCallbacks", "SUMMARY_METRICS"]
 
-SUMMARY_METRICS = (
-    "contributors",
-    "contributors_ground",
-    "troops_deployed",
-    "threshold_met",
-    "burden_gini",
-    "free_riding_index",
-    "pledge_conversion",
-    "defection_rate",
-    "pledge_volatility",
-    "ceasefire_held",
-    "violations",
-    "detection_rate",
-    "max_escalation",
-    "mean_escalation",
-    "steps_to_force",
-    "final_front",
-    "final_belief_us_backs",
-)
-"""Episode-summary figures averaged per iteration under ``env_runners/reassurance/...``."""
+SUMMARY_METRICS = tuple(f.name for f in figures("cohesion", "conflict"))
+"""Episode-summary figures averaged per iteration under ``env_runners/reassurance/...``: every
+cohesion and conflict figure of :data:`reassurance.envs.metrics.SUMMARY`."""
 
 
 def env_config(settings: TrainSettings) -> dict[str, Any]:
@@ -159,8 +144,6 @@ def _fixed_spec(settings: TrainSettings, role: str, obs_space: Any, act_space: A
                 "seed": settings.seed,
             },
         )
-    from reassurance.agents.checkpoint import find_export
-
     export = find_export(opponent.checkpoint, role=role, module_id=opponent.module)
     obs_dim = obs_space["observations"].shape[0]
     nvec = tuple(int(n) for n in act_space.nvec)
