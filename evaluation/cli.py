@@ -29,14 +29,11 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     if args.replay is not None:
-        from pathlib import Path
-
-        from reassurance.classroom.replay import tournament_replay, write_replay
-
-        path = write_replay(
-            tournament_replay(args.db, args.replay),
-            Path(args.out) / f"replay-{args.replay[:12]}.html",
-        )
+        # The replay writer lives above this library (reassurance.classroom); the command line
+        # that assembles both hands it in (reassurance.cli), so evaluation imports nothing of it.
+        if args.write_replay is None:
+            raise ValueError("--replay needs the classroom package's replay writer")
+        path = args.write_replay(args.db, args.replay, args.out)
         print(f"wrote {path}: match {args.replay} as a self-contained replay")
         return 0
     from reassurance.evaluation.report import write_report
@@ -89,4 +86,4 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="instead of the report, write match KEY (its match_key) as an offline HTML replay",
     )
-    report.set_defaults(func=_cmd_report)
+    report.set_defaults(func=_cmd_report, write_replay=None)

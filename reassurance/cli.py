@@ -9,6 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from reassurance import __version__
 
@@ -73,7 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     # Each command family registers its own subcommands; heavy imports wait for the command.
     for module in _COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    sub.choices["report"].set_defaults(write_replay=_tournament_replay)
     return parser
+
+
+def _tournament_replay(db: str, key: str, out: str) -> Path:
+    """``reassurance report DB --replay KEY``: the match as an offline HTML replay in ``out``."""
+    from reassurance.classroom.replay import tournament_replay, write_replay
+
+    return write_replay(tournament_replay(db, key), Path(out) / f"replay-{key[:12]}.html")
 
 
 _FIXED_HASH_SEED = ("train", "sweep")
