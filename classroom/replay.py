@@ -34,6 +34,7 @@ __all__ = [
     "record_match",
     "check_replay_path",
     "render_replay",
+    "replay_data",
     "tournament_replay",
     "write_replay",
 ]
@@ -133,22 +134,18 @@ def _meta(env: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-def record_match(
+def replay_data(
+    recorder: Recorder,
+    result: Any,
     scenario: Any,
-    lineup: Mapping[str, Any] | None,
     seed: int,
     *,
     overrides: Mapping[str, Any] | None = None,
     title: str = "",
-) -> tuple[dict[str, Any], Any]:
-    """Play a match with a :class:`Recorder`; return the replay data and the ``MatchResult``."""
-    from reassurance import agents
+) -> dict[str, Any]:
+    """The replay of a recorded :func:`~reassurance.agents.play_match` game (its ``result``)."""
     from reassurance.envs import coalition_v0
 
-    recorder = Recorder(scenario, seed, overrides)
-    result = agents.play_match(
-        scenario, lineup, seed=seed, overrides=overrides, render_mode="ansi", on_step=recorder
-    )
     env = coalition_v0.parallel_env(scenario=scenario, overrides=overrides)
     summary = dict(result.summary)
     data = _meta(
@@ -165,7 +162,26 @@ def record_match(
         returns=result.returns,
         frames=recorder.frames,
     )
-    return json_safe(data), result
+    return json_safe(data)
+
+
+def record_match(
+    scenario: Any,
+    lineup: Mapping[str, Any] | None,
+    seed: int,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    title: str = "",
+) -> tuple[dict[str, Any], Any]:
+    """Play a match with a :class:`Recorder`; return the replay data and the ``MatchResult``."""
+    from reassurance import agents
+
+    recorder = Recorder(scenario, seed, overrides)
+    result = agents.play_match(
+        scenario, lineup, seed=seed, overrides=overrides, render_mode="ansi", on_step=recorder
+    )
+    data = replay_data(recorder, result, scenario, seed, overrides=overrides, title=title)
+    return data, result
 
 
 def classroom_replay(store: Any, game_id: str) -> dict[str, Any]:

@@ -222,9 +222,12 @@ def read_config(
     return data, where
 
 
-def format_errors(err: ValidationError, raw: Mapping[str, Any]) -> str:
+def format_errors(
+    err: ValidationError, raw: Mapping[str, Any], labels: Mapping[str, str] | None = None
+) -> str:
     """One line per problem: ``field 'a.b': message (got value)``; list items with an ``id``
-    are named by it (``members.germany.leadership``)."""
+    are named by it (``members.germany.leadership``), and a top-level field named in
+    ``labels`` by its label (``--seed`` for a field a command-line flag set)."""
     lines = []
     for e in err.errors():
         loc: list[Any] = []
@@ -245,13 +248,29 @@ def format_errors(err: ValidationError, raw: Mapping[str, Any]) -> str:
         message = e["msg"].removeprefix("Value error, ")
         if "input" in e and not isinstance(e["input"], dict | list):
             message += f" (got {e['input']!r})"
-        lines.append(f"  field '{field}': {message}")
+        if labels and len(loc) == 1 and loc[0] in labels:
+            lines.append(f"  {labels[loc[0]]}: {message}")
+        elif loc:
+            lines.append(f"  field '{field}': {message}")
+        else:  # a check across fields: its message names them
+            lines.append(f"  {message}")
     return "\n".join(lines)
 
 
-def validate(model: type[Model], raw: Mapping[str, Any], origin: str, what: str) -> Model:
-    """``model`` validated from ``raw``; a :class:`ConfigError` names ``origin`` and each field."""
+def validate(
+    model: type[Model],
+    raw: Mapping[str, Any],
+    origin: str,
+    what: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> Model:
+    """``model`` validated from ``raw``; a :class:`ConfigError` names ``origin`` and each field
+    (top-level fields in ``labels`` by their label, see :func:`format_errors`)."""
     try:
         return model.model_validate(dict(raw))
     except ValidationError as err:
-        raise ConfigError(f"{origin}: invalid {what}:\n{format_errors(err, raw)}") from None
+        problems = format_errors(err, raw, labels)
+        if "\n" not in problems:  # one problem, one line
+            raise ConfigError(f"{origin}: invalid {what}: {problems.strip()}") from None
+        raise ConfigError(f"{origin}: invalid {what}:\n{problems}") from None

@@ -91,18 +91,31 @@ def bootstrap_ci(
     matches that share a seed share its hidden draws (the US type, Russia's resolve), so they
     are not independent, and resampling them one by one would give intervals far too narrow.
     The interval then rests on the number of clusters, not of matches.
+
+    Always ``low <= mean <= high``; a constant series (a policy with the same return on every
+    seed) gives exactly ``low == mean == high``, its value. (The resampled means are sums in
+    another order, a rounding away from the mean: the percentile of a zero-width spread could
+    land one ulp beyond the mean, so the bounds are clamped to it.) With fewer than two
+    resampling units (one value; with ``clusters``, one cluster, as in a tournament of one seed)
+    there is nothing to resample: ``low`` and ``high`` are NaN (no interval). No value (or only
+    NaN) gives NaN for all three and ``n = 0``.
     """
     keep = [i for i, v in enumerate(values) if not math.isnan(v)]
     x = np.asarray([values[i] for i in keep], dtype=float)
     if x.size == 0:
         return math.nan, math.nan, math.nan, 0
-    if x.size == 1:
-        return float(x[0]), float(x[0]), float(x[0]), 1
+    labels = None if clusters is None else [clusters[i] for i in keep]
+    units = x.size if labels is None else len(set(labels))
+    constant = bool(np.all(x == x[0]))
+    mean = float(x[0]) if constant else float(x.mean())  # a constant's mean exactly, unrounded
+    if units < 2:
+        return mean, math.nan, math.nan, int(x.size)
+    if constant:
+        return mean, mean, mean, int(x.size)
     tail = (1.0 - level) / 2.0 * 100.0
-    if clusters is None:
+    if labels is None:
         means = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1)
     else:
-        labels = [clusters[i] for i in keep]
         groups = sorted(set(labels), key=str)
         index = {g: k for k, g in enumerate(groups)}
         which = np.asarray([index[g] for g in labels])
@@ -111,7 +124,7 @@ def bootstrap_ci(
         draws = rng.integers(0, len(groups), size=(resamples, len(groups)))
         means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
     low, high = np.percentile(means, [tail, 100.0 - tail])
-    return float(x.mean()), float(low), float(high), int(x.size)
+    return mean, min(mean, float(low)), max(mean, float(high)), int(x.size)
 
 
 def _labels(tournament: StoredTournament, role: str) -> list[str]:

@@ -22,6 +22,7 @@ import numpy as np
 from reassurance.evaluation.analysis import COHESION_METRICS, CROSSPLAY_METRICS, analyse
 from reassurance.evaluation.config import ROLES
 from reassurance.evaluation.store import read_tournament
+from reassurance.runtime import check_output_folder
 
 __all__ = ["write_report", "render_markdown"]
 
@@ -42,6 +43,13 @@ def _fmt(value: Any, digits: int = 3) -> str:
             return f"{value:,.0f}"
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _interval(low: Any, high: Any, digits: int = 3, sep: str = " .. ") -> str:
+    """``low .. high``, or ``n/a`` where there is no interval (e.g. a tournament of one seed)."""
+    if all(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return "n/a"
+    return f"{_fmt(low, digits)}{sep}{_fmt(high, digits)}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -223,7 +231,8 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
         "Returns are summed rewards over a game (member: mean over the coalition's members). "
         "Ratings are PlackettLuce (openskill) from duplicate contests: policies of one role "
         "that met the same opponents with the same seed, ranked by return. Intervals are "
-        "95%: mu +- 1.96 sigma for ratings, percentile bootstrap for means. "
+        "95%: mu +- 1.96 sigma for ratings, percentile bootstrap over seeds for means (n/a "
+        "with a single seed: nothing to resample). "
         "See docs/evaluation.md.",
         "",
         "## Ratings and mean returns",
@@ -247,9 +256,9 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
                     [
                         f"`{r['policy']}`",
                         r["mu"],
-                        f"{_fmt(r['rating_low'], 2)} .. {_fmt(r['rating_high'], 2)}",
+                        _interval(r["rating_low"], r["rating_high"], 2),
                         r["mean_return"],
-                        f"{_fmt(r['return_low'])} .. {_fmt(r['return_high'])}",
+                        _interval(r["return_low"], r["return_high"]),
                         r["matches"],
                         r.get("alpharank_mass"),
                     ]
@@ -289,7 +298,7 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
             [
                 [f"`{r['policy']}`", r["matches"]]
                 + [
-                    f"{_fmt(r[m]['mean'], 2)} ({_fmt(r[m]['low'], 2)}..{_fmt(r[m]['high'], 2)})"
+                    f"{_fmt(r[m]['mean'], 2)} ({_interval(r[m]['low'], r[m]['high'], 2, '..')})"
                     if m in r
                     else "n/a"
                     for m in metrics
@@ -352,11 +361,11 @@ def write_report(
 
     With ``plots=False`` only ``report.md`` and ``tables.json`` are written (no matplotlib).
     """
+    out = check_output_folder(out, "--out")
     stored = read_tournament(db, tournament)
     if not stored.matches:
         raise ValueError(f"tournament {stored.name!r} in {db} has no finished match yet")
     tables = analyse(stored)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "tables.json").write_text(json.dumps(tables, indent=1, sort_keys=True) + "\n")
     images: dict[str, str] = {}

@@ -24,6 +24,12 @@ Schema (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`):
 A match and all its seat and metric rows are written in one transaction, so a process killed at
 any moment (``kill -9`` included) leaves whole matches or none; a rerun finds the finished keys
 and plays only the others.
+
+Opening an existing database runs SQLite's ``PRAGMA quick_check`` and refuses a damaged file
+(overwritten pages, a truncated copy) with one line, instead of reading a partial set of
+finished keys or rows. The check reads the whole file once, in time linear in its size: about
+25 ms for the 16 MB of ``classroom-heuristics`` and 0.6 s for 500 MB, with the file in the page
+cache. (``integrity_check`` also compares every index with its table: about 1.5 times as long.)
 """
 
 from __future__ import annotations
@@ -151,17 +157,34 @@ class StoredTournament:
 def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """Open (and with ``create`` make) the results database at ``path``."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"results database {path} is a folder; name a file (made if missing)")
     if not create and not path.is_file():
         raise FileNotFoundError(f"results database {path} does not exist")
-    if create and path.parent and not path.parent.exists():
+    if create:
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ValueError(f"results database {path}: {parent} is a file, not a folder")
+                break
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S)
+    existed = path.is_file() and path.stat().st_size > 0
+    try:
+        conn = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S)
+    except sqlite3.Error as err:
+        raise ValueError(f"cannot open results database {path} ({err})") from None
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as err:
         conn.close()
         raise ValueError(f"{path} is not a SQLite results database ({err})") from None
+    if existed:
+        try:
+            _check_intact(conn, path)
+        except ValueError:
+            conn.close()
+            raise
     if create:
         if version == 0:
             with conn:
@@ -173,6 +196,20 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
                 f"{path} has results schema {version}; this version reads schema {SCHEMA_VERSION}"
             )
     return conn
+
+
+def _check_intact(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged database file: SQLite's quick_check, first problem only."""
+    try:
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.DatabaseError as err:  # some damage stops the check itself
+        rows = [(str(err),)]
+    if rows != [("ok",)]:
+        problem = " ".join(str(rows[0][0]).replace("*** in database main ***", "").split())
+        raise ValueError(
+            f"results database {path} is damaged (SQLite quick_check: {problem}); restore it "
+            "from a copy, or play the tournament again into a new --db"
+        )
 
 
 def _now() -> str:
@@ -320,9 +357,13 @@ def _is_nan(value: Any) -> bool:
 def list_tournaments(path: str | Path) -> list[str]:
     """Names of the tournaments in a results database, oldest first."""
     with closing(connect(path, create=False)) as conn:
-        _check_schema(conn, path)
-        rows = conn.execute("SELECT name FROM tournaments ORDER BY created_at, name")
-        return [name for (name,) in rows]
+        return _tournament_names(conn, path)
+
+
+def _tournament_names(conn: sqlite3.Connection, path: str | Path) -> list[str]:
+    _check_schema(conn, path)
+    rows = conn.execute("SELECT name FROM tournaments ORDER BY created_at, name")
+    return [name for (name,) in rows]
 
 
 def _check_schema(conn: sqlite3.Connection, path: str | Path) -> None:
@@ -337,16 +378,16 @@ def _restore_nan(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 def read_tournament(path: str | Path, name: str | None = None) -> StoredTournament:
     """Read one tournament (by default the only one, else name it) with all its matches."""
-    names = list_tournaments(path)
-    if not names:
-        raise ValueError(f"{path} holds no tournament yet")
-    if name is None:
-        if len(names) > 1:
-            raise ValueError(f"{path} holds several tournaments {names}; name one")
-        name = names[0]
-    if name not in names:
-        raise ValueError(f"{path} holds no tournament {name!r}; it holds {names}")
     with closing(connect(path, create=False)) as conn:
+        names = _tournament_names(conn, path)
+        if not names:
+            raise ValueError(f"{path} holds no tournament yet")
+        if name is None:
+            if len(names) > 1:
+                raise ValueError(f"{path} holds several tournaments {names}; name one")
+            name = names[0]
+        if name not in names:
+            raise ValueError(f"{path} holds no tournament {name!r}; it holds {names}")
         row = conn.execute(
             "SELECT config_json, config_hash, scenario_id, scenario_hash, env_version, "
             "population_json, planned_matches, created_at FROM tournaments WHERE name = ?",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from reassurance import agents
 from reassurance.agents.human import GameAbandoned, HumanPolicy
+from reassurance.cli import seed_argument
 from reassurance.envs import coalition_v0
 from reassurance.envs.actions import RUNG_NAMES, Condition, Contribution
 from reassurance.envs.metrics import SUMMARY, figures
@@ -54,17 +55,6 @@ COHESION_METRICS = tuple(
 CONFLICT_METRICS = tuple((f.name, f.description) for f in figures("conflict"))
 
 
-def _seed(text: str) -> int:
-    """argparse type of ``--seed``: a non-negative integer."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; seeds are integers >= 0")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``play`` subcommand to the ``reassurance`` parser."""
     play = sub.add_parser(
@@ -83,7 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     play.add_argument(
         "--as", dest="seat", metavar="SEAT", help="your seat: an agent of the scenario (france)"
     )
-    play.add_argument("--seed", type=_seed, default=0, help="seed of the game (an integer >= 0)")
+    play.add_argument(
+        "--seed", type=seed_argument, default=0, help="seed of the game (an integer >= 0)"
+    )
     play.add_argument(
         "--bots",
         default="",

@@ -1,12 +1,27 @@
 """What every library of ``reassurance`` shares at run time, below them all: the package version,
-the fingerprint of the game's code, and the Ray session (embedded on 127.0.0.1, or a cluster).
+the fingerprint of the game's code, the Ray session (embedded on 127.0.0.1, or a cluster), and
+the check of an output folder.
 
 ``reassurance.training`` and ``reassurance.evaluation`` import from here, never from the
 command-line package ``reassurance``; this package imports nothing else of the project, and Ray
 only when a session starts.
 """
 
-from reassurance.runtime.ray_session import cluster_address, init_ray
+from reassurance.runtime.paths import check_output_folder
+from reassurance.runtime.ray_session import (
+    RayUnreachableError,
+    cluster_address,
+    embedded_cpus,
+    init_ray,
+)
 from reassurance.runtime.version import __version__, code_version
 
-__all__ = ["__version__", "cluster_address", "code_version", "init_ray"]
+__all__ = [
+    "RayUnreachableError",
+    "__version__",
+    "check_output_folder",
+    "cluster_address",
+    "code_version",
+    "embedded_cpus",
+    "init_ray",
+]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +28,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A Ray head on loopback, with its own temp folder, removed when the module ends.
+
+    `ray start` records its address in <temp>/ray/ray_current_cluster and only `ray stop`
+    (which stops every Ray process of the machine, other sessions' too) removes it; a head
+    killed with the default /tmp/ray left a dead cluster recorded there, which a plain
+    `ray.init()` anywhere on the machine then tried to join. So the head writes into a private
+    temp folder (short: Ray's socket paths live under it), deleted once the head has stopped.
+    """
     home = tmp_path_factory.mktemp("home")
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env.update(HOME=str(home), RAY_AUTH_MODE="disabled", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+    env.update(HOME=str(home), RAY_AUTH_MODE="disabled", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
+               RAY_TMPDIR=str(ray_tmp))  # fmt: skip
     port = _free_port()
     head = subprocess.Popen(
         [RAY, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port),
@@ -52,6 +64,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -111,3 +124,15 @@ def test_tournament_on_a_cluster_gives_the_embedded_results(cluster, tmp_path: P
 
     assert len(seats(tmp_path / "c.sqlite")) == 4 * 6
     assert seats(tmp_path / "c.sqlite") == seats(tmp_path / "p.sqlite")
+
+
+def test_the_head_is_recorded_only_in_its_own_temp_folder(cluster) -> None:
+    """Issue 10, item 11: after the suite, /tmp/ray/ray_current_cluster named the head this
+    module had started and killed. Its record now lives in the fixture's temp folder, which
+    goes with the head."""
+    address, env = cluster
+    record = Path(env["RAY_TMPDIR"]) / "ray" / "ray_current_cluster"
+    assert record.read_text().strip() == address
+    shared = Path("/tmp/ray/ray_current_cluster")
+    if shared.exists():  # another session's cluster may be recorded there, never this one
+        assert address not in shared.read_text()

@@ -258,6 +258,47 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
     assert naive[2] - naive[1] < 0.3 and (clustered[1], clustered[2]) == (0.0, 1.0)
 
 
+def test_bootstrap_bounds_never_cross_the_mean() -> None:
+    # Issue 10, item 1: these returns of one seed (a tournament with `seeds: 1`) gave a low
+    # bound one ulp above the mean, and the report's error bars failed on it.
+    one_seed = [-0.21847956604235286, -0.8600838701494894, 0.31767901683111266,
+                -0.07512822914758767, 0.31757376729098047, 0.033338352072732926,
+                0.8050704119131825, 0.37158288196352346]  # fmt: skip
+    mean, low, high, n = bootstrap_ci(one_seed, np.random.default_rng(0), clusters=[7] * 8)
+    assert mean == pytest.approx(np.mean(one_seed)) and n == 8
+    assert np.isnan(low) and np.isnan(high), "one seed: nothing to resample, no interval"
+    # The same returns on two seeds: every resample has the same mean, up to rounding.
+    twice = bootstrap_ci(one_seed * 2, np.random.default_rng(0), clusters=[0] * 8 + [1] * 8)
+    assert twice[1] <= twice[0] <= twice[2]
+    # Constant series (the same return on every seed) give a zero-width interval at the value.
+    for value in (0.1, 1 / 3, 0.7, -2.5e6):
+        for size in (2, 3, 6, 7):
+            clusters = [i // 2 for i in range(size)]
+            for grouped in (None, clusters if len(set(clusters)) > 1 else None):
+                result = bootstrap_ci([value] * size, np.random.default_rng(0), clusters=grouped)
+                assert result == (value, value, value, size)
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        values = list(rng.choice([0.1, 0.2, 0.30000000000000004], size=int(rng.integers(2, 9))))
+        mean, low, high, _ = bootstrap_ci(values, rng, resamples=50)
+        assert low <= mean <= high
+
+
+def test_report_of_a_one_seed_tournament(tmp_path: Path) -> None:
+    """Issue 10, item 1: `seeds: 1` crashed the report ("'xerr' must not contain negative
+    values") and left no report.md; now its intervals are n/a and every plot is written."""
+    db = tmp_path / "one.sqlite"
+    run_tournament(plan_tournament(_config(seeds=1)), db, workers=0, progress=False)
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out)]) == 0
+    text = (out / "report.md").read_text()
+    assert "| n/a |" in text  # the mean return's 95% CI
+    for png in ("ratings", "returns", "cohesion_by_usa"):
+        assert (out / f"{png}.png").stat().st_size > 1000
+    rows = json.loads((out / "tables.json").read_text())["roles"]["usa"]
+    assert all(r["return_low"] is None and r["mean_return"] is not None for r in rows)
+
+
 def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None:
     config = _config()
     db = tmp_path / "r.sqlite"
@@ -309,6 +350,37 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
     not_a_db.write_text("these are notes, not a database\n" * 100)
     assert main(["report", str(not_a_db), "--out", str(tmp_path / "r")]) == 2
     assert "is not a SQLite results database" in capsys.readouterr().err
+
+
+def test_a_damaged_database_is_refused(tmp_path: Path, capsys) -> None:
+    """Issue 10, item 8: with 4 KiB overwritten in the middle of a results database, the
+    tournament said its matches were already in and the report exited 0."""
+    import sqlite3
+
+    config = tmp_path / "small.yaml"
+    config.write_text(json.dumps(SMALL))
+    db = tmp_path / "r.sqlite"
+    assert main(["tournament", str(config), "--db", str(db), "--workers", "0"]) == 0
+    assert main(["report", str(db), "--out", str(tmp_path / "good"), "--no-plots"]) == 0
+    capsys.readouterr()
+    size = db.stat().st_size
+    page = 4096
+    assert size >= 6 * page, size
+    with db.open("r+b") as f:  # one whole page in the middle, as a bad sector or a stray write
+        f.seek(size // 2 // page * page)
+        f.write(bytes(np.random.default_rng(0).integers(0, 256, page, dtype=np.uint8)))
+    with sqlite3.connect(db) as conn:  # the damage the issue reported, seen by SQLite itself
+        try:
+            verdict = conn.execute("PRAGMA integrity_check").fetchall()
+        except sqlite3.DatabaseError as err:
+            verdict = [(str(err),)]
+    assert verdict != [("ok",)]
+    assert main(["tournament", str(config), "--db", str(db), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"reassurance: results database {db} is damaged") and err.count("\n") == 1
+    assert main(["report", str(db), "--out", str(tmp_path / "bad"), "--no-plots"]) == 2
+    assert "is damaged" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "report.md").exists()
 
 
 def test_checkpoint_policies_play_through_from_checkpoint(tmp_path: Path) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 SCRIPT = """
 import json, ray
@@ -61,3 +64,45 @@ def test_cluster_address_comes_from_flag_then_environment(monkeypatch) -> None:
     assert cluster_address("ray://head:10001") == "ray://head:10001"
     monkeypatch.setenv("RAY_ADDRESS", "local")
     assert cluster_address() is None
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_cluster_fails_at_once_naming_the_address(tmp_path: Path) -> None:
+    """Issue 10, item 3: a wrong --address or a stale RAY_ADDRESS retried "Failed to connect to
+    GCS" for many minutes. Now one line names the address and says what to do; the subprocess
+    time limits below stand for "bounded" (Ray alone would still be retrying)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    address = f"127.0.0.1:{_closed_port()}"
+    cli = [sys.executable, "-m", "reassurance.cli"]
+    tournament = subprocess.run(
+        [*cli, "tournament", "classroom-heuristics", "--db", str(tmp_path / "t.sqlite"),
+         "--address", address, "--no-progress"],
+        env=env, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert tournament.returncode == 2, tournament.stderr[-2000:]
+    (line,) = tournament.stderr.strip().splitlines()
+    assert line.startswith(f"reassurance: no Ray cluster at {address}")
+    assert "ray start --head" in line
+    stale = subprocess.run(
+        [*cli, "train", "--scenario", "classroom", "--out", str(tmp_path / "run")],
+        env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert stale.returncode == 2, stale.stderr[-2000:]
+    (line,) = stale.stderr.strip().splitlines()
+    assert f"no Ray cluster at {address}" in line and "(from $RAY_ADDRESS)" in line
+    assert not (tmp_path / "run").exists(), "a refused run left its folder behind"
+
+
+def test_init_ray_refuses_an_address_that_is_not_one() -> None:
+    from reassurance.runtime import RayUnreachableError, init_ray
+
+    with pytest.raises(RayUnreachableError, match="'no-port-here'"):
+        init_ray("no-port-here")
+    with pytest.raises(RayUnreachableError, match=r"no Ray cluster at ray://127\.0\.0\.1:"):
+        init_ray(f"ray://127.0.0.1:{_closed_port()}")

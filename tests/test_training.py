@@ -162,11 +162,54 @@ def test_resource_requests_beyond_the_machine_are_one_clear_line(
     args = ["train", "--config", str(tiny_config), "--num-gpus-per-learner", "1"]
     result = _cli(*args, "--out", str(tmp_path / "gpu"))
     assert result.returncode == 2
-    assert "--num-gpus-per-learner 1.0: the Ray session has 0 GPUs" in result.stderr
+    assert "--num-gpus-per-learner 1.0: embedded Ray has 0 GPUs" in result.stderr
     assert "Traceback" not in result.stderr
     args = ["train", "--config", str(tiny_config), "--num-env-runners", "4096"]
     result = _cli(*args, "--out", str(tmp_path / "cpu"))
     assert result.returncode == 2 and "needs 4096 CPUs" in result.stderr
+    assert not list(tmp_path.iterdir()), "a refused run left its folder behind"
+
+
+def test_bad_flags_are_refused_before_ray_starts_and_leave_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Issue 10, item 9: `train --seed -3`, `--num-env-runners 99` and `--num-gpus-per-learner
+    1` were refused only once Ray had started (10 to 15 s), leaving empty runs/train-* folders."""
+    import ray
+
+    from reassurance import runtime
+    from reassurance.cli import main
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("Ray was started before the flags were checked")
+
+    monkeypatch.setattr(runtime, "init_ray", no_ray)
+    monkeypatch.setattr(runtime, "embedded_cpus", lambda: 2.0)  # a 2-CPU machine
+    monkeypatch.chdir(tmp_path)  # the default run folder is runs/train-SCENARIO-TIME
+    for flags, message in (
+        (["--seed", "-3"], "--seed: Input should be greater than or equal to 0 (got -3)"),
+        (["--seed", str(2**32 - 1), "--num-env-runners", "1"], "must stay at most 4294967295"),
+        (["--num-env-runners", "3"], "--num-env-runners 3 with 0 remote learners needs 3 CPUs"),
+        (["--num-gpus-per-learner", "64"], "--num-gpus-per-learner 64.0: embedded Ray has"),
+    ):
+        assert main(["train", "--scenario", "classroom", *flags]) == 2, flags
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (flags, err)
+    sweep = ["sweep", "--scenario", "classroom", "--param", "usa.committed_prior=0,1"]
+    assert main([*sweep, "--num-env-runners", "2"]) == 2  # 3 CPUs a trial, with its driver
+    assert "a trial needs 3 CPUs" in capsys.readouterr().err
+    assert main([*sweep, "--seed", str(2**32 - 1), "--seeds", "2"]) == 2
+    assert "trials use seeds up to 4294967296" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+    # On a cluster, what it has is known only once joined: refused then, still with no folder.
+    monkeypatch.setattr(runtime, "init_ray", lambda address=None, **kw: {"address": address})
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 64.0})
+    run = tmp_path / "run"
+    flags = ["--address", "10.1.2.3:6379", "--num-gpus-per-learner", "2", "--out", str(run)]
+    assert main(["train", "--scenario", "classroom", *flags]) == 2
+    assert "--num-gpus-per-learner 2.0: the Ray cluster has 0 GPUs" in capsys.readouterr().err
+    assert not run.exists()
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config: Path) -> None:
@@ -310,6 +353,24 @@ def test_settings_errors_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cycle"):
         load_settings(cycle)
     assert load_settings("ppo").scenario == "brussels-2025-04"
+
+
+def test_training_configs_point_to_files_that_exist() -> None:
+    """Issue 10, item 12: ppo.yaml said its keys were documented in a file that does not exist
+    (reassurance/training/config.py; the source is training/config.py)."""
+    import re
+
+    from reassurance import configs
+
+    root = Path(__file__).resolve().parents[1]
+    named = []
+    for name in configs.shipped("training"):
+        text = configs.shipped_file("training", name).read_text()
+        comments = " ".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+        named += [(name, path) for path in re.findall(r"[\w./-]+/[\w.-]+\.(?:py|md)", comments)]
+    assert ("ppo", "training/config.py") in named
+    missing = [(name, path) for name, path in named if not (root / path).is_file()]
+    assert not missing, f"training configs name files that do not exist: {missing}"
 
 
 def test_league_mapping_keeps_a_live_seat_and_repeats_with_the_seed() -> None:

@@ -53,7 +53,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise ValueError("--resume takes the run's own settings; drop --config")
         saved = json.loads(run_json.read_text())["settings"]
         flags = {k: v for k, v in _flags(args).items() if v is not None}
-        settings = validate_settings({**saved, **flags}, f"--resume {run_dir}")
+        settings = validate_settings({**saved, **flags}, f"--resume {run_dir}", flags=flags)
     else:
         settings = load_settings(args.config or "ppo", **_flags(args))
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -23,6 +23,7 @@ from reassurance.agents.registry import agent_class
 from reassurance.envs.actions import ROLE_IDS, RoleId
 
 __all__ = [
+    "MAX_SEED",
     "TrainSettings",
     "LeagueSettings",
     "PPOSettings",
@@ -33,6 +34,9 @@ __all__ = [
     "module_ids",
     "agent_module",
 ]
+
+MAX_SEED = 2**32 - 1
+"""Largest seed numpy's global generator takes (RLlib seeds it in every env runner)."""
 
 
 class _Model(BaseModel):
@@ -124,7 +128,12 @@ class TrainSettings(_Model):
     )
     iterations: int = Field(20, ge=1, description="total training iterations")
     checkpoint_every: int = Field(5, ge=1, description="iterations between checkpoints")
-    seed: int = 0
+    seed: int = Field(
+        0,
+        ge=0,
+        le=MAX_SEED,
+        description="seed of the run; env runner i seeds numpy with seed + i, below 2**32",
+    )
     num_env_runners: int = Field(0, ge=0, description="0 samples in the driver process")
     num_envs_per_env_runner: int = Field(1, ge=1)
     num_learners: int = Field(0, ge=0, description="0 learns in the driver process")
@@ -152,6 +161,11 @@ class TrainSettings(_Model):
                 raise ValueError(
                     f"opponent for role {role!r} is {opponent.agent!r}, an agent of another role"
                 )
+        if self.seed + self.num_env_runners > MAX_SEED:
+            raise ValueError(
+                f"seed {self.seed} with {self.num_env_runners} env runners: runner i seeds "
+                f"with seed + i, which must stay at most {MAX_SEED}"
+            )
         return self
 
     def opponent(self, role: str) -> Opponent:
@@ -186,14 +200,23 @@ def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainS
         raw, origin = configs.read_config(
             "training", config, overrides=given, replace=("opponents",)
         )
-    return validate_settings(raw, origin)
+    return validate_settings(raw, origin, flags=given)
 
 
-def validate_settings(raw: Mapping[str, Any], source: str) -> TrainSettings:
+def validate_settings(
+    raw: Mapping[str, Any], source: str, *, flags: Mapping[str, Any] | None = None
+) -> TrainSettings:
     """Settings from a mapping; a :class:`~reassurance.configs.ConfigError` names ``source``,
-    each bad field and its value."""
-    return configs.validate(TrainSettings, {k: v for k, v in raw.items() if k != "base"}, source,
-                            "training settings")  # fmt: skip
+    each bad field and its value. ``flags``: the fields a command-line flag set
+    (``num_env_runners``), named as the flag (``--num-env-runners``) in the message."""
+    shown = {name: "--" + name.replace("_", "-") for name in flags or {}}
+    return configs.validate(
+        TrainSettings,
+        {k: v for k, v in raw.items() if k != "base"},
+        source,
+        "training settings",
+        labels=shown,
+    )
 
 
 def agent_module(settings: TrainSettings, agent: str, role: str) -> str:

@@ -32,7 +32,7 @@ import torch
 from reassurance.agents.checkpoint import run_checkpoints, write_export
 from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.registry import role_of
-from reassurance.runtime import __version__
+from reassurance.runtime import __version__, check_output_folder
 from reassurance.training.config import TrainSettings
 
 __all__ = ["train", "latest_checkpoint", "flatten_result", "rllib_scalars", "RESUMABLE_CHANGES"]
@@ -215,32 +215,58 @@ def _agents(algo: Any) -> dict[str, str]:
     return {agent: mapping.live[agent] for agent in mapping.live}
 
 
-def _check_resources(settings: TrainSettings, *, embedded: bool) -> None:
-    """Refuse settings the Ray session cannot meet, before RLlib fails on them deep inside or,
-    for CPUs, waits forever. (A cluster may add nodes, so CPUs are checked when embedded only.)"""
-    import ray
-
-    cpus = settings.num_env_runners + settings.num_learners
-    available_cpus = ray.cluster_resources().get("CPU", 0)
-    if embedded and cpus > available_cpus:
+def _check_resources(
+    settings: TrainSettings, *, cpus: float, gpus: float, session: str, embedded: bool
+) -> None:
+    """Refuse settings a Ray session cannot meet, before RLlib fails on them deep inside or,
+    for CPUs, waits forever. ``cpus``/``gpus``: what the session has (``session`` says which, for
+    the message). A cluster may add nodes, so CPUs are checked when embedded only."""
+    needed_cpus = settings.num_env_runners + settings.num_learners
+    if embedded and needed_cpus > cpus:
         raise ValueError(
             f"--num-env-runners {settings.num_env_runners} with {settings.num_learners} remote "
-            f"learners needs {cpus} CPUs for its actors; embedded Ray has {available_cpus:g} "
+            f"learners needs {needed_cpus} CPUs for its actors; {session} has {cpus:g} "
             "here. Use fewer (0 samples in the driver) or join a cluster (--address)"
         )
     if not settings.num_gpus_per_learner:
         return
-
     needed = settings.num_gpus_per_learner * max(1, settings.num_learners)
-    available = ray.cluster_resources().get("GPU", 0)
     local = settings.num_learners == 0
-    if needed > available or (local and not torch.cuda.is_available()):
+    if needed > gpus or (local and not torch.cuda.is_available()):
         raise ValueError(
-            f"--num-gpus-per-learner {settings.num_gpus_per_learner}: the Ray session has "
-            f"{available:g} GPUs and this process's torch {torch.__version__} "
+            f"--num-gpus-per-learner {settings.num_gpus_per_learner}: {session} has "
+            f"{gpus:g} GPUs and this process's torch {torch.__version__} "
             f"{'sees' if torch.cuda.is_available() else 'sees no'} CUDA device; install a CUDA "
             "build of torch (README, Quick start) or join a cluster with GPUs (--address)"
         )
+
+
+def _check_resources_before_ray(settings: TrainSettings, address: str | None) -> None:
+    """The resource check of an embedded session, from what this machine has, before Ray starts
+    (10 to 15 s saved on a refusal); a cluster, or the session a Tune trial runs in, is checked
+    once joined."""
+    import ray
+
+    from reassurance.runtime import cluster_address, embedded_cpus
+
+    if not ray.is_initialized() and cluster_address(address) is None:
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        _check_resources(
+            settings, cpus=embedded_cpus(), gpus=gpus, session="embedded Ray", embedded=True
+        )
+
+
+def _check_resources_of_session(settings: TrainSettings, *, embedded: bool) -> None:
+    import ray
+
+    resources = ray.cluster_resources()
+    _check_resources(
+        settings,
+        cpus=resources.get("CPU", 0),
+        gpus=resources.get("GPU", 0),
+        session="embedded Ray" if embedded else "the Ray cluster",
+        embedded=embedded,
+    )
 
 
 def pin_opponents(settings: TrainSettings) -> TrainSettings:
@@ -296,7 +322,7 @@ def train(
     from reassurance.runtime import init_ray
     from reassurance.training.algorithm import build_algo_config
 
-    run_dir = Path(out)
+    run_dir = check_output_folder(out, "--resume" if resume else "--out")
     start = 0
     checkpoint = None
     if not resume:
@@ -315,14 +341,22 @@ def train(
     if checkpoint is not None and int(checkpoint.name.split("_")[1]) >= settings.iterations:
         echo(f"{checkpoint} is at iteration {settings.iterations} or later: nothing to train")
         return checkpoint
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for unfinished in run_dir.glob("checkpoints/iter_*.partial"):  # left by a kill during a save
-        shutil.rmtree(unfinished, ignore_errors=True)
+    _check_resources_before_ray(settings, address)
     torch.set_num_threads(settings.torch_threads)
     quiet_rllib()
     where = init_ray(address)
-    _check_resources(settings, embedded=where.get("address") == "embedded")
-    algo = build_algo_config(settings).build_algo()
+    # Made only once Ray is up and has what the run needs: a refusal leaves no empty folder.
+    _check_resources_of_session(settings, embedded=where.get("address") == "embedded")
+    made = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for unfinished in run_dir.glob("checkpoints/iter_*.partial"):  # left by a kill during a save
+        shutil.rmtree(unfinished, ignore_errors=True)
+    try:
+        algo = build_algo_config(settings).build_algo()
+    except BaseException:
+        if made and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
     try:
         if checkpoint is not None:
             algo.restore_from_path(str(checkpoint.resolve()))

@@ -23,8 +23,8 @@ from ray import tune
 
 from reassurance.envs import load_scenario
 from reassurance.envs.metrics import headline
-from reassurance.runtime import init_ray
-from reassurance.training.config import TrainSettings
+from reassurance.runtime import check_output_folder, cluster_address, embedded_cpus, init_ray
+from reassurance.training.config import MAX_SEED, TrainSettings
 from reassurance.training.run import train
 
 __all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows", "TrialsFailed"]
@@ -151,9 +151,23 @@ def sweep(
     """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    last_seed = settings.seed + seeds - 1
+    if last_seed + settings.num_env_runners > MAX_SEED:
+        raise ValueError(
+            f"--seed {settings.seed} with --seeds {seeds}: trials use seeds up to {last_seed}, "
+            f"and env runner i of a trial seed + i, which must stay at most {MAX_SEED}"
+        )
+    out = check_output_folder(out, "--out").resolve()
+    per_trial = 1 + settings.num_learners + settings.num_env_runners  # the bundles below
+    if cluster_address(address) is None and per_trial > embedded_cpus():
+        raise ValueError(
+            f"--num-env-runners {settings.num_env_runners}: a trial needs {per_trial} CPUs (its "
+            f"driver, {settings.num_learners} remote learners and the env runners); embedded "
+            f"Ray has {embedded_cpus():g} here, so no trial could start. Use fewer or join a "
+            "cluster (--address)"
+        )
     init_ray(address)
+    out.mkdir(parents=True, exist_ok=True)  # once Ray is up: a refusal leaves no empty folder
     trials = []
     for value in values:
         for offset in range(seeds):
