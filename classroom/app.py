@@ -38,6 +38,7 @@ import logging
 import math
 import multiprocessing
 import os
+import secrets
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -552,7 +553,7 @@ class Classroom:
             {
                 "report": seatview.turn_report(
                     view,
-                    horizon=row_horizon(session),
+                    horizon=env.horizon,
                     threshold_troops=float(env.scenario.force.threshold_troops),
                     members=members,
                 ),
@@ -653,10 +654,6 @@ class Classroom:
 
     def is_teacher(self, token: str) -> bool:
         return len(token) == len(self.teacher_token) and _same(token, self.teacher_token)
-
-
-def row_horizon(session: Session) -> int:
-    return session.game.env.horizon
 
 
 def _same(a: str, b: str) -> bool:
@@ -943,8 +940,6 @@ def build_routes(classroom: Classroom) -> list:
             }
             for s in _seat_ids(scenario)
         ]
-        import secrets
-
         return _page(
             "new_game.html",
             status,
