@@ -75,6 +75,8 @@ _COMMAND_MODULES = (
     "reassurance.training.cli",  # train, sweep
     "reassurance.evaluation.cli",  # tournament, report
     "reassurance.evaluation.equilibrium",  # equilibrium
+    "reassurance.evaluation.calibration",  # calibrate
+    "reassurance.evaluation.sensitivity",  # sensitivity
     "reassurance.classroom.cli",  # classroom
 )
 
