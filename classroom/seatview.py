@@ -222,8 +222,8 @@ def turn_report(
     force = view.scalar("force_ratio") * threshold_troops
     pledged = view.scalar("pledged_ratio") * threshold_troops
     force_line = (
-        f"Force: {force:,.0f} of {threshold_troops:,.0f} troops deployed "
-        f"({pledged:,.0f} pledged); enablers E {view.scalar('enablers'):.2f} of 1; "
+        f"Ground force (effective troops): {force:,.0f} of {threshold_troops:,.0f} deployed, "
+        f"{pledged:,.0f} pledged; enablers E {view.scalar('enablers'):.2f} of 1; "
         f"deterrence q {view.scalar('deterrence'):.2f}."
     )
     if _phase(view) is Phase.DEPLOYMENT:
