@@ -184,13 +184,13 @@ def _observe(scenario: str, overrides: Mapping[str, float], seeds: int, rounds: 
     search = best_response_dynamics(
         game, start, np.arange(seeds, dtype=np.int64), rounds=rounds, label="doctrines"
     )
-    figures, _, _ = evaluate_profile(
+    figures = evaluate_profile(
         game,
         search.profile,
         np.arange(10_000, 10_000 + seeds, dtype=np.int64),
         member_ids=member_ids,
         resamples=200,
-    )
+    ).figures
     return Observed(
         scenario=scenario,
         strategies={

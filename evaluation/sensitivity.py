@@ -96,13 +96,13 @@ def _equilibrium_figures(
         np.arange(seeds, dtype=np.int64),
         rounds=rounds,
     )
-    figures, _, _ = evaluate_profile(
+    figures = evaluate_profile(
         game,
         search.profile,
         np.arange(10_000, 10_000 + seeds, dtype=np.int64),
         member_ids=member_ids,
         resamples=100,
-    )
+    ).figures
     return {name: figures[name][0] for name in OUTPUTS}
 
 

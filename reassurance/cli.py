@@ -77,6 +77,7 @@ _COMMAND_MODULES = (
     "reassurance.evaluation.equilibrium",  # equilibrium
     "reassurance.evaluation.calibration",  # calibrate
     "reassurance.evaluation.sensitivity",  # sensitivity
+    "reassurance.evaluation.experiment",  # experiment
     "reassurance.classroom.cli",  # classroom
 )
 
@@ -117,7 +118,7 @@ def _tournament_replay(db: str, key: str, out: str) -> Path:
     return write_replay(tournament_replay(db, key), Path(out) / f"replay-{key[:12]}.html")
 
 
-_FIXED_HASH_SEED = ("train", "sweep")
+_FIXED_HASH_SEED = ("train", "sweep", "experiment")
 
 
 def _fix_hash_seed(args: argparse.Namespace) -> None:
