@@ -144,6 +144,8 @@ class Options:
     seeds: int | None = None
     populations: tuple[str, ...] = POPULATIONS
     commitments: tuple[float, ...] | None = None
+    checks: bool = True  # the targeted settings of facts 4 and 5
+    grid: tuple[MemberStrategy, ...] | None = None  # the members' grid, if not the default
 
     @property
     def eval_seeds(self) -> list[int]:
@@ -158,6 +160,8 @@ class Options:
 
     @property
     def member_grid(self) -> tuple[MemberStrategy, ...]:
+        if self.grid is not None:
+            return self.grid
         return QUICK_MEMBER_GRID if self.quick else MEMBER_GRID
 
     @property
@@ -814,7 +818,7 @@ def plan_parts(options: Options) -> list[tuple[str, Setting]]:
         if population != "trained"
         for setting in settings
     ]
-    if "equilibrium" in options.populations:
+    if "equilibrium" in options.populations and options.checks:
         plan += [("equilibrium", setting) for setting in checks_for(options)]
     if "trained" in options.populations:
         plan += [("trained", setting) for setting in settings]
