@@ -23,8 +23,14 @@ game). Game ``b`` draws every random number from its own generator, so its traje
 other games do and however many there are. When a game's episode ends (terminated or
 truncated), the game is reset in the same call, from the same generator, as the PettingZoo env's
 next ``reset()`` without a seed would: :attr:`VectorStep.obs` then holds the first observation of
-its next episode, and :attr:`VectorStep.final_obs` and :attr:`VectorStep.summaries` the last
-observation and the episode summary of the one that ended.
+its next episode, and :attr:`VectorStep.final_obs`, :attr:`VectorStep.final_masks` and
+:attr:`VectorStep.summaries` the last observation, masks and episode summary of the one that
+ended.
+
+Buffers: ``obs`` are read-only views of arrays the env reuses: the next ``step()`` or
+``reset()`` overwrites them (no allocation of the largest arrays per step, and the static member
+traits are written once). Copy what you keep beyond the next call. Everything else a
+:class:`VectorStep` holds is new at each call (``masks`` read-only: the rules read them next).
 """
 
 from __future__ import annotations
@@ -39,9 +45,8 @@ import numpy as np
 
 from reassurance.envs.actions import Role, nvec
 from reassurance.envs.figures import Derived, derived
-from reassurance.envs.masks import concatenate, legal_masks
 from reassurance.envs.metrics import summaries
-from reassurance.envs.observation import Layout, build_observations, layouts
+from reassurance.envs.observation import Layout, Observer
 from reassurance.envs.rules import step
 from reassurance.envs.scenario import Scenario, load_scenario
 from reassurance.envs.state import (
@@ -60,11 +65,12 @@ __all__ = ["CoalitionVectorEnv", "VectorStep"]
 class VectorStep:
     """What :meth:`CoalitionVectorEnv.reset` and :meth:`CoalitionVectorEnv.step` return.
 
-    ``ended`` lists (ascending) the games whose episode ended in this call; ``final_obs`` and
-    ``summaries`` have one row per entry of ``ended``, in that order. ``terminated`` and
-    ``truncated`` say how each game's episode ended (both ``False`` for games still playing).
-    ``returns`` is, for the games in ``ended``, each agent's summed reward over the episode that
-    ended, per role like ``rewards`` (reward units of GAME.md).
+    ``ended`` lists (ascending) the games whose episode ended in this call; ``final_obs``,
+    ``final_masks`` and ``summaries`` have one row per entry of ``ended``, in that order.
+    ``terminated`` and ``truncated`` say how each game's episode ended (both ``False`` for games
+    still playing). ``returns`` is, for the games in ``ended``, each agent's summed reward over
+    the episode that ended, per role like ``rewards`` (reward units of GAME.md). ``obs`` is
+    overwritten by the env's next call (see the module docs).
     """
 
     obs: dict[Role, np.ndarray]
@@ -74,6 +80,7 @@ class VectorStep:
     truncated: np.ndarray
     ended: np.ndarray
     final_obs: dict[Role, np.ndarray]
+    final_masks: dict[Role, np.ndarray]
     summaries: dict[str, np.ndarray]
     returns: dict[Role, np.ndarray]
 
@@ -104,12 +111,14 @@ class CoalitionVectorEnv:
         self.horizon = self.params.horizon(max_cycles)
         self.member_ids = self.params.member_ids
         self.possible_agents = self.params.agents
-        self.layouts: dict[Role, Layout] = layouts(len(self.member_ids))
+        self._observer = Observer(self.params)
+        self.layouts: dict[Role, Layout] = self._observer.layouts
         self.nvec: dict[Role, np.ndarray] = {role: nvec(role) for role in Role}
         self._state: State | None = None
         self._figures: Derived | None = None
         self._rngs: list[np.random.Generator] = []
         self._returns: dict[Role, np.ndarray] = {}
+        self._obs: dict[Role, np.ndarray] = {}
 
     @property
     def n_members(self) -> int:
@@ -137,18 +146,22 @@ class CoalitionVectorEnv:
         self._state = self._new_games(range(B))
         self._figures = derived(self.params, self._state)
         self._returns = self._zeros()
-        obs, masks = self._observe(self._state, self._figures)
+        if not self._obs:
+            self._obs = self._observer.allocate(B)
+        self._observer.write(self._state, self._figures, self._obs)
         nothing = np.zeros(B, bool)
+        none = np.zeros(0, np.int64)
         return VectorStep(
-            obs=obs,
-            masks=masks,
+            obs=_read_only(self._obs),
+            masks=_read_only(self._figures.masks),
             rewards=self._zeros(),
             terminated=nothing,
             truncated=nothing.copy(),
-            ended=np.zeros(0, np.int64),
-            final_obs={role: value[:0] for role, value in obs.items()},
+            ended=none,
+            final_obs={role: value[:0].copy() for role, value in self._obs.items()},
+            final_masks={role: value[:0].copy() for role, value in self._figures.masks.items()},
             summaries={},
-            returns={role: value[:0] for role, value in self._returns.items()},
+            returns={role: value[:0].copy() for role, value in self._returns.items()},
         )
 
     def step(self, actions: Mapping[Role, np.ndarray]) -> VectorStep:
@@ -157,37 +170,39 @@ class CoalitionVectorEnv:
         if self._state is None or self._figures is None:
             raise RuntimeError("call reset() before step()")
         batch = self._check_actions(actions)
-        result = step(self.params, self._state, self._figures, batch, self._draws())
+        previous = self._state
+        result = step(self.params, previous, self._figures, batch, self._draws())
         state, figures = result.state, result.figures
         terminated = result.terminated
         truncated = (result.truncated | (state.t >= self.horizon)) & ~terminated
         for role, reward in result.rewards.items():
-            self._returns[role] = self._returns[role] + reward
-        obs, masks = self._observe(state, figures)
+            self._returns[role] += reward
+        obs = self._observer.write(state, figures, self._obs)
         ended = np.flatnonzero(terminated | truncated)
         final_obs = {role: value[ended] for role, value in obs.items()}
-        summary: dict[str, np.ndarray] = {}
+        final_masks = {role: value[ended] for role, value in figures.masks.items()}
         returns = {role: value[ended] for role, value in self._returns.items()}
+        summary: dict[str, np.ndarray] = {}
         if ended.size:
             summary = summaries(self.params, state, ended)
             fresh = self._new_games(ended)
             fresh_figures = derived(self.params, fresh)
-            state = _splice(state, ended, fresh)
-            figures = _splice(figures, ended, fresh_figures)
-            new_obs, new_masks = self._observe(fresh, fresh_figures)
+            state = _splice(state, ended, fresh, previous)
+            figures = _splice(figures, ended, fresh_figures, self._figures)
+            new_obs = self._observer.build(fresh, fresh_figures)
             for role in Role:
                 obs[role][ended] = new_obs[role]
-                masks[role][ended] = new_masks[role]
                 self._returns[role][ended] = 0.0
         self._state, self._figures = state, figures
         return VectorStep(
-            obs=obs,
-            masks=masks,
+            obs=_read_only(obs),
+            masks=_read_only(figures.masks),
             rewards=result.rewards,
             terminated=terminated,
             truncated=truncated,
             ended=ended,
             final_obs=final_obs,
+            final_masks=final_masks,
             summaries=summary,
             returns=returns,
         )
@@ -234,16 +249,6 @@ class CoalitionVectorEnv:
             front=normals,
         )
 
-    def _observe(
-        self, state: State, figures: Derived
-    ) -> tuple[dict[Role, np.ndarray], dict[Role, np.ndarray]]:
-        obs = build_observations(self.params, state, figures, self.layouts)
-        masks = {
-            role: concatenate(parts)
-            for role, parts in legal_masks(self.params, state, figures).items()
-        }
-        return obs, masks
-
     def _zeros(self) -> dict[Role, np.ndarray]:
         B, M = self.num_games, self.n_members
         return {role: np.zeros((B, M) if role is Role.MEMBER else B) for role in Role}
@@ -273,12 +278,51 @@ class CoalitionVectorEnv:
         return out
 
 
-def _splice(batch: Any, games: np.ndarray, fresh: Any) -> Any:
+def _read_only(arrays: dict[Role, np.ndarray]) -> dict[Role, np.ndarray]:
+    """Read-only views of ``arrays``: what the caller gets of the env's own arrays."""
+    views = {}
+    for role, value in arrays.items():
+        view = value.view()
+        view.flags.writeable = False
+        views[role] = view
+    return views
+
+
+def _root(value: np.ndarray) -> np.ndarray:
+    """The array that owns ``value``'s memory."""
+    while isinstance(value.base, np.ndarray):
+        value = value.base
+    return value
+
+
+def _splice(batch: Any, games: np.ndarray, fresh: Any, previous: Any) -> Any:
     """``batch`` (a :class:`State` or :class:`Derived`) with the rows ``games`` replaced by the
-    games of ``fresh``, a record of the same type."""
-    changes = {}
+    games of ``fresh``, a record of the same type.
+
+    Rows are written in place into arrays that only ``batch`` holds; an array that shares memory
+    with another of its fields or with ``previous`` (the record ``batch`` was made from) is copied
+    first, so no other record changes.
+    """
+    arrays = {}
     for field in dataclasses.fields(batch):
-        value = getattr(batch, field.name).copy()
-        value[games] = getattr(fresh, field.name)
-        changes[field.name] = value
+        value = getattr(batch, field.name)
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        arrays.update({(field.name, key): array for key, array in items})
+    held: dict[int, int] = {}
+    for array in arrays.values():
+        held[id(_root(array))] = held.get(id(_root(array)), 0) + 1
+    for field in dataclasses.fields(previous):
+        value = getattr(previous, field.name)
+        for array in value.values() if isinstance(value, dict) else [value]:
+            held[id(_root(array))] = held.get(id(_root(array)), 0) + 2
+    changes: dict[str, Any] = {}
+    for (name, key), array in arrays.items():
+        if held[id(_root(array))] > 1 or not array.flags.writeable:
+            array = array.copy()
+        source = getattr(fresh, name)
+        array[games] = source if key is None else source[key]
+        if key is None:
+            changes[name] = array
+        else:
+            changes.setdefault(name, {})[key] = array
     return type(batch)(**changes)
