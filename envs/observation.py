@@ -14,6 +14,7 @@ docstring and ``docs/model.md``, and the text a human player sees (:func:`descri
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -132,10 +133,15 @@ def _top_pledge(p: Params) -> np.ndarray:
 
 
 def _own_deployed(p: Params, s: State, d: Derived) -> np.ndarray:
-    share = np.divide(
-        s.deployed_k, d.pledged_k, out=np.zeros_like(s.deployed_k), where=d.pledged_k > 0
-    )
+    pledged = d.pledged_k > 0
+    share = np.where(pledged, s.deployed_k / np.where(pledged, d.pledged_k, 1.0), 0.0)
     return _col(share)
+
+
+def _member_mean(x: np.ndarray) -> np.ndarray:
+    """``[B]`` mean over members of small whole numbers or flags ``[B, M]`` (a product with
+    ones: the sums are exact, so this is ``np.mean(x, axis=1)`` to the bit, and faster)."""
+    return (x @ np.ones(x.shape[1])) / x.shape[1]
 
 
 PIECES: tuple[Piece, ...] = (
@@ -211,9 +217,9 @@ PIECES: tuple[Piece, ...] = (
     Piece("members_defected", "public", "per member: 1 if it ever reneged or withdrew",
           lambda p, s, d: s.defected.astype(np.float64), None, show="per_member"),
     Piece("coalition_contributors", "public", "share of members with troops deployed",
-          lambda p, s, d: _col(np.mean(s.deployed_k > 0, axis=1)), show="percent"),
+          lambda p, s, d: _col(_member_mean(s.deployed_k > 0)), show="percent"),
     Piece("coalition_aid", "public", "members' mean aid to Ukraine / 3",
-          lambda p, s, d: _col(np.mean(s.member_aid, axis=1) / 3.0)),
+          lambda p, s, d: _col(_member_mean(s.member_aid) / 3.0)),
     # member-private
     Piece("self_id", "member", "member: one-hot of this member among the members",
           trait=lambda p: np.eye(p.n_members), size=None, show="member_id"),
@@ -345,7 +351,9 @@ class Observer:
     the others ``[B, D_role]``) and writes the trait pieces (static member traits, ``self_id``)
     once; :meth:`write` fills every other column from a state and its figures. The public
     pieces are computed once per game, into Ukraine's vector (which holds only them), and copied
-    from there into the other roles' vectors (members: broadcast over the member axis).
+    from there into the other roles' vectors (members: broadcast over the member axis). The
+    member pieces that change are built side by side in a small array and copied into the large
+    one in one pass, their one-hots set by position.
     """
 
     def __init__(self, params: Params) -> None:
@@ -371,6 +379,16 @@ class Observer:
         ]
         widths = {piece.width(params.n_members) for piece in PIECES if piece.hot is not None}
         self._eyes = {n: np.eye(n, dtype=np.float32) for n in widths}
+        changing = self._private[Role.MEMBER]
+        start = min(where.start for _, where in changing)
+        self._changing_width = max(where.stop for _, where in changing) - start
+        self._changing = [
+            (piece, slice(where.start - start, where.stop - start)) for piece, where in changing
+        ]
+        self._changing_runs = [
+            (slice(start + a, start + b), slice(a, b))
+            for a, b in _runs(sorted((w.start, w.stop) for _, w in self._changing))
+        ]
 
     def allocate(self, batch_size: int) -> dict[Role, np.ndarray]:
         """Observation arrays for ``batch_size`` games, trait columns written (the rest 0)."""
@@ -390,8 +408,10 @@ class Observer:
             out[role][:, : self.public_size] = public
             self._fill(out[role], self._private[role], s, d)
         members = out[Role.MEMBER]
-        members[:, :, : self.public_size] = public[:, None, :]
-        self._fill(members, self._private[Role.MEMBER], s, d)
+        _copy_rows(members[:, :, : self.public_size], public[:, None, :])
+        changing = self._member_changes(s, d)
+        for where, source in self._changing_runs:
+            _copy_rows(members[:, :, where], changing[:, :, source])
         return out
 
     def build(self, s: State, d: Derived) -> dict[Role, np.ndarray]:
@@ -408,6 +428,50 @@ class Observer:
                 out[..., where] = np.take(eye, piece.hot(p, s, d), axis=0)
             else:
                 out[..., where] = piece.value(p, s, d)  # type: ignore[misc]
+
+    def _member_changes(self, s: State, d: Derived) -> np.ndarray:
+        """``[B, M, width]``: the member pieces that change, side by side."""
+        p, M = self.params, self.params.n_members
+        changing = np.zeros((s.batch_size, M, self._changing_width), np.float32)
+        rows = _row_starts(s.batch_size * M, self._changing_width)
+        for piece, where in self._changing:
+            if piece.hot is not None:
+                hot = piece.hot(p, s, d).reshape(-1)
+                changing.reshape(-1)[rows + (where.start + hot)] = 1.0
+            else:
+                changing[..., where] = piece.value(p, s, d)  # type: ignore[misc]
+        return changing
+
+
+def _copy_rows(target: np.ndarray, source: np.ndarray) -> None:
+    """``target[...] = source`` for float32 arrays whose last axes are contiguous rows (``source``
+    may broadcast on the others): each row is copied as one block of bytes, which numpy does with
+    one memcpy per row instead of element by element (2 to 3 times faster for these short rows)."""
+    width = target.shape[-1]
+    if target.strides[-1] != 4 or source.strides[-1] != 4 or target.dtype != np.float32:
+        target[...] = source
+        return
+    row = np.dtype((np.void, 4 * width))
+    target.view(row)[..., 0] = np.broadcast_to(source, target.shape).view(row)[..., 0]
+
+
+def _runs(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ``(start, stop)`` spans merged where they touch."""
+    runs: list[tuple[int, int]] = []
+    for a, b in spans:
+        if runs and runs[-1][1] == a:
+            runs[-1] = (runs[-1][0], b)
+        else:
+            runs.append((a, b))
+    return runs
+
+
+@functools.lru_cache(maxsize=8)
+def _row_starts(rows: int, width: int) -> np.ndarray:
+    """``[rows]``: the flat position where each row of a ``[rows, width]`` array starts."""
+    starts = np.arange(rows, dtype=np.int64) * width
+    starts.flags.writeable = False
+    return starts
 
 
 def build_observations(params: Params, s: State, d: Derived) -> dict[Role, np.ndarray]:
