@@ -30,7 +30,7 @@ from reassurance.envs.observation import (
 from reassurance.envs.render import Turn, header, turn_report
 from reassurance.envs.rules import step
 from reassurance.envs.scenario import Scenario, load_scenario
-from reassurance.envs.state import Params, State, compile_params, draw_step, init_state
+from reassurance.envs.state import GameStreams, Params, State, compile_params, init_state
 
 __all__ = ["CoalitionEnv", "ENV_VERSION"]
 
@@ -82,7 +82,15 @@ class CoalitionEnv(ParallelEnv):
 
     ## Starting state
     War, the front at ``dynamics.initial_front``, no pledges; the US type and Russia's resolve
-    drawn from the scenario's priors with the env's seeded generator.
+    drawn from the scenario's priors.
+
+    ## Random numbers
+    Counter-based (:class:`~reassurance.envs.state.GameStreams`): every number of an episode
+    is a function of the seed, the episode (0 after ``reset(seed=s)``, then 1, 2, ... for each
+    ``reset()`` without a seed), the step and its place in the step, through SplitMix64's output
+    function. The same seed and actions give the same trajectory bit for bit, and the batched
+    core (:class:`~reassurance.envs.CoalitionVectorEnv`) computes the same numbers for many
+    games at once. ``reset()`` without any seed before takes fresh entropy from the system.
 
     ## Episode end
     Truncation after ``horizon`` steps (or ``max_cycles`` if smaller); termination when the
@@ -94,7 +102,8 @@ class CoalitionEnv(ParallelEnv):
     ``render_mode`` (``"ansi"`` or ``"human"``), ``max_cycles`` (int or None).
 
     ## Version history
-    - v0: first release.
+    - v0: first release; the random numbers became counter-based streams (same distributions,
+      other draws) for the batched core's speed.
     """
 
     metadata = {
@@ -138,7 +147,7 @@ class CoalitionEnv(ParallelEnv):
         self.state_space = spaces.Box(0.0, 2.0, (self._state_size(),), dtype=np.float32)
         self._state: State | None = None
         self._figures: Derived | None = None
-        self.np_random = np.random.default_rng()
+        self._streams: GameStreams | None = None
         self._history: list[Turn] = []
 
     # -------------------------------------------------------------- spaces
@@ -195,10 +204,12 @@ class CoalitionEnv(ParallelEnv):
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        if seed is not None:
-            self.np_random = np.random.default_rng(seed)
+        if seed is not None or self._streams is None:
+            self._streams = GameStreams.seeded([seed])
+        else:
+            self._streams.next_episode(np.zeros(1, np.int64))
         self.agents = list(self.possible_agents)
-        self._set(init_state(self.params, 1, self.np_random))
+        self._set(init_state(self.params, 1, hidden=self._streams.hidden()))
         self._history = []
         infos = self._infos(None, None)
         if self.render_mode == "human":
@@ -209,7 +220,8 @@ class CoalitionEnv(ParallelEnv):
         if self._state is None or self._figures is None or not self.agents:
             raise RuntimeError("call reset() before step(), and again after the episode ends")
         batch = self._batch_actions(actions)
-        draws = draw_step(self.np_random, 1, len(self.member_ids))
+        assert self._streams is not None
+        draws = self._streams.step(self._state.t, len(self.member_ids))
         result = step(self.params, self._state, self._figures, batch, draws)
         self._state, self._figures = result.state, result.figures
         self._history.append(

@@ -1,10 +1,10 @@
 """The batched core: many games of ``coalition_v0`` stepped at once, with auto-reset.
 
 :class:`CoalitionVectorEnv` holds ``num_games`` games of one scenario and steps them all with one
-call of the array rules (:mod:`reassurance.envs.rules`); nothing loops over agents, and only the
-random draws loop over games. It is what fast training, batched tournaments and the equilibrium
-analyser sample from; the PettingZoo env (:class:`~reassurance.envs.CoalitionEnv`) is the same
-game, one at a time, for everything else.
+call of the array rules (:mod:`reassurance.envs.rules`); nothing loops over agents or games. It
+is what fast training, batched tournaments and the equilibrium analyser sample from; the
+PettingZoo env (:class:`~reassurance.envs.CoalitionEnv`) is the same game, one at a time, for
+everything else.
 
 Arrays are per role, with a leading games axis ``B`` (members also have a member axis ``M``, in
 the scenario's member order):
@@ -18,14 +18,15 @@ the scenario's member order):
 - rewards: ``float64`` ``[B, M]`` / ``[B]`` (reward units of GAME.md).
 
 Seeds and auto-reset: ``reset(seed=s)`` seeds game ``b`` with ``s + b`` (or give one seed per
-game). Game ``b`` draws every random number from its own generator, so its trajectory is the one
-``coalition_v0.parallel_env(...).reset(seed=s + b)`` gives for the same actions, whatever the
-other games do and however many there are. When a game's episode ends (terminated or
-truncated), the game is reset in the same call, from the same generator, as the PettingZoo env's
-next ``reset()`` without a seed would: :attr:`VectorStep.obs` then holds the first observation of
-its next episode, and :attr:`VectorStep.final_obs`, :attr:`VectorStep.final_masks` and
-:attr:`VectorStep.summaries` the last observation, masks and episode summary of the one that
-ended.
+game). Game ``b`` draws every random number from its own counter-based stream
+(:class:`~reassurance.envs.state.GameStreams`, all games' numbers computed at once), so its
+trajectory is the one ``coalition_v0.parallel_env(...).reset(seed=s + b)`` gives for the same
+actions, whatever the other games do and however many there are. When a game's episode ends
+(terminated or truncated), the game is reset in the same call, with its next episode's stream,
+as the PettingZoo env's next ``reset()`` without a seed would: :attr:`VectorStep.obs` then
+holds the first observation of its next episode, and :attr:`VectorStep.final_obs`,
+:attr:`VectorStep.final_masks` and :attr:`VectorStep.summaries` the last observation, masks and
+episode summary of the one that ended.
 
 Buffers: ``obs`` are read-only views of arrays the env reuses: the next ``step()`` or
 ``reset()`` overwrites them (no allocation of the largest arrays per step, and the static member
@@ -49,14 +50,7 @@ from reassurance.envs.metrics import summaries
 from reassurance.envs.observation import Layout, Observer
 from reassurance.envs.rules import step
 from reassurance.envs.scenario import Scenario, load_scenario
-from reassurance.envs.state import (
-    Params,
-    State,
-    StepDraws,
-    compile_params,
-    draw_hidden,
-    init_state,
-)
+from reassurance.envs.state import GameStreams, Params, State, compile_params, init_state
 
 __all__ = ["CoalitionVectorEnv", "VectorStep"]
 
@@ -116,7 +110,7 @@ class CoalitionVectorEnv:
         self.nvec: dict[Role, np.ndarray] = {role: nvec(role) for role in Role}
         self._state: State | None = None
         self._figures: Derived | None = None
-        self._rngs: list[np.random.Generator] = []
+        self._streams = GameStreams(np.zeros(0, np.uint64))
         self._returns: dict[Role, np.ndarray] = {}
         self._obs: dict[Role, np.ndarray] = {}
 
@@ -139,11 +133,9 @@ class CoalitionVectorEnv:
         Without a seed every game draws fresh entropy from the operating system.
         """
         B = self.num_games
-        if seed is None:
-            self._rngs = [np.random.default_rng() for _ in range(B)]
-        else:
-            self._rngs = [np.random.default_rng(s) for s in self._game_seeds(seed)]
-        self._state = self._new_games(range(B))
+        seeds: list[int | None] = [None] * B if seed is None else list(self._game_seeds(seed))
+        self._streams = GameStreams.seeded(seeds)
+        self._state = self._new_games(np.arange(B))
         self._figures = derived(self.params, self._state)
         self._returns = self._zeros()
         if not self._obs:
@@ -171,7 +163,8 @@ class CoalitionVectorEnv:
             raise RuntimeError("call reset() before step()")
         batch = self._check_actions(actions)
         previous = self._state
-        result = step(self.params, previous, self._figures, batch, self._draws())
+        draws = self._streams.step(previous.t, self.n_members)
+        result = step(self.params, previous, self._figures, batch, draws)
         state, figures = result.state, result.figures
         terminated = result.terminated
         truncated = (result.truncated | (state.t >= self.horizon)) & ~terminated
@@ -185,6 +178,7 @@ class CoalitionVectorEnv:
         summary: dict[str, np.ndarray] = {}
         if ended.size:
             summary = summaries(self.params, state, ended)
+            self._streams.next_episode(ended)
             fresh = self._new_games(ended)
             fresh_figures = derived(self.params, fresh)
             state = _splice(state, ended, fresh, previous)
@@ -224,30 +218,9 @@ class CoalitionVectorEnv:
             raise ValueError(f"seeds must be integers >= 0, got {negative[:3]}")
         return seeds
 
-    def _new_games(self, games: Sequence[int] | np.ndarray) -> State:
-        """Fresh games at step 0, drawing their hidden types from their own generators."""
-        draws = [draw_hidden(self._rngs[b], 1) for b in games]
-        hidden = (
-            np.concatenate([d[0] for d in draws]),
-            np.concatenate([d[1] for d in draws]),
-        )
-        return init_state(self.params, len(draws), hidden=hidden)
-
-    def _draws(self) -> StepDraws:
-        """Each game's draws from its own generator, in the order :func:`draw_step` uses."""
-        M = self.n_members
-        uniforms = np.empty((self.num_games, M + 3))
-        normals = np.empty(self.num_games)
-        for b, rng in enumerate(self._rngs):
-            uniforms[b] = rng.random(M + 3)
-            normals[b] = rng.standard_normal()
-        return StepDraws(
-            vote=uniforms[:, :M],
-            detect=uniforms[:, M],
-            outcome=uniforms[:, M + 1],
-            gap=uniforms[:, M + 2],
-            front=normals,
-        )
+    def _new_games(self, games: np.ndarray) -> State:
+        """Fresh games at step 0, their hidden types drawn from their own streams."""
+        return init_state(self.params, len(games), hidden=self._streams.hidden(games))
 
     def _zeros(self) -> dict[Role, np.ndarray]:
         B, M = self.num_games, self.n_members
