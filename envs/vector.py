@@ -1,10 +1,10 @@
 """The batched core: many games of ``coalition_v0`` stepped at once, with auto-reset.
 
 :class:`CoalitionVectorEnv` holds ``num_games`` games of one scenario and steps them all with one
-call of the array rules (:mod:`reassurance.envs.rules`); nothing loops over agents or games. It
-is what fast training, batched tournaments and the equilibrium analyser sample from; the
-PettingZoo env (:class:`~reassurance.envs.CoalitionEnv`) is the same game, one at a time, for
-everything else.
+call of the array rules (:mod:`reassurance.envs.rules`); nothing loops over agents or games
+(blocks of games may run on separate threads, see ``threads``). It is what fast training,
+batched tournaments and the equilibrium analyser sample from; the PettingZoo env
+(:class:`~reassurance.envs.CoalitionEnv`) is the same game, one at a time, for everything else.
 
 Arrays are per role, with a leading games axis ``B`` (members also have a member axis ``M``, in
 the scenario's member order):
@@ -37,7 +37,10 @@ traits are written once). Copy what you keep beyond the next call. Everything el
 from __future__ import annotations
 
 import dataclasses
+import os
+import weakref
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,12 @@ class CoalitionVectorEnv:
         num_games: ``B``, games held at once.
         overrides: scenario overrides (dotted keys allowed), as for the PettingZoo env.
         max_cycles: truncate episodes after this many steps if fewer than the horizon.
+        threads: threads that step contiguous blocks of games at once (numpy runs most of the
+            rules without Python's lock, so blocks of a few hundred games can use separate
+            cores); at most one per game. ``None``: ``OMP_NUM_THREADS`` if set (Ray sets it to
+            a worker's CPUs), at most one per 256 games, else 1. Results do not depend on it
+            (each game's numbers are its own). More threads than idle cores slow a step down:
+            the threads then wait for each other's turn with Python's lock.
     """
 
     def __init__(
@@ -96,9 +105,14 @@ class CoalitionVectorEnv:
         *,
         overrides: Mapping[str, Any] | None = None,
         max_cycles: int | None = None,
+        threads: int | None = None,
     ) -> None:
         if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
             raise ValueError(f"num_games must be a positive int, got {num_games!r}")
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+        ):
+            raise ValueError(f"threads must be a positive int or None, got {threads!r}")
         self.scenario = load_scenario(scenario, overrides)
         self.params: Params = compile_params(self.scenario)
         self.num_games = num_games
@@ -108,10 +122,14 @@ class CoalitionVectorEnv:
         self._observer = Observer(self.params)
         self.layouts: dict[Role, Layout] = self._observer.layouts
         self.nvec: dict[Role, np.ndarray] = {role: nvec(role) for role in Role}
-        self._state: State | None = None
-        self._figures: Derived | None = None
-        self._streams = GameStreams(np.zeros(0, np.uint64))
-        self._returns: dict[Role, np.ndarray] = {}
+        if threads is None:
+            threads = min(_default_threads(), max(1, num_games // _GAMES_PER_THREAD))
+        self.threads = min(threads, num_games)
+        bounds = np.linspace(0, num_games, self.threads + 1).round().astype(int)
+        self._blocks = [
+            _Block(self, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        self._pool: ThreadPoolExecutor | None = None
         self._obs: dict[Role, np.ndarray] = {}
 
     @property
@@ -121,9 +139,17 @@ class CoalitionVectorEnv:
     @property
     def state(self) -> State:
         """The rules state of all games (for tests and analysis, not for agents)."""
-        if self._state is None:
+        states = [block.state for block in self._blocks]
+        if any(state is None for state in states):
             raise RuntimeError("call reset() first")
-        return self._state
+        if len(states) == 1:
+            return states[0]
+        return State(
+            **{
+                f.name: np.concatenate([getattr(state, f.name) for state in states])
+                for f in dataclasses.fields(State)
+            }
+        )
 
     # -------------------------------------------------------------- API
 
@@ -134,72 +160,33 @@ class CoalitionVectorEnv:
         """
         B = self.num_games
         seeds: list[int | None] = [None] * B if seed is None else list(self._game_seeds(seed))
-        self._streams = GameStreams.seeded(seeds)
-        self._state = self._new_games(np.arange(B))
-        self._figures = derived(self.params, self._state)
-        self._returns = self._zeros()
         if not self._obs:
             self._obs = self._observer.allocate(B)
-        self._observer.write(self._state, self._figures, self._obs)
-        nothing = np.zeros(B, bool)
-        none = np.zeros(0, np.int64)
-        return VectorStep(
-            obs=_read_only(self._obs),
-            masks=_read_only(self._figures.masks),
-            rewards=self._zeros(),
-            terminated=nothing,
-            truncated=nothing.copy(),
-            ended=none,
-            final_obs={role: value[:0].copy() for role, value in self._obs.items()},
-            final_masks={role: value[:0].copy() for role, value in self._figures.masks.items()},
-            summaries={},
-            returns={role: value[:0].copy() for role, value in self._returns.items()},
-        )
+        parts = [block.reset(seeds[block.start : block.stop]) for block in self._blocks]
+        return _merge(parts, self._obs)
 
     def step(self, actions: Mapping[Role, np.ndarray]) -> VectorStep:
         """Advance every game one step with ``actions`` (per role, see module docs); games whose
         episode ends are reset at once."""
-        if self._state is None or self._figures is None:
+        if any(block.state is None for block in self._blocks):
             raise RuntimeError("call reset() before step()")
         batch = self._check_actions(actions)
-        previous = self._state
-        draws = self._streams.step(previous.t, self.n_members)
-        result = step(self.params, previous, self._figures, batch, draws)
-        state, figures = result.state, result.figures
-        terminated = result.terminated
-        truncated = (result.truncated | (state.t >= self.horizon)) & ~terminated
-        for role, reward in result.rewards.items():
-            self._returns[role] += reward
-        obs = self._observer.write(state, figures, self._obs)
-        ended = np.flatnonzero(terminated | truncated)
-        final_obs = {role: value[ended] for role, value in obs.items()}
-        final_masks = {role: value[ended] for role, value in figures.masks.items()}
-        returns = {role: value[ended] for role, value in self._returns.items()}
-        summary: dict[str, np.ndarray] = {}
-        if ended.size:
-            summary = summaries(self.params, state, ended)
-            self._streams.next_episode(ended)
-            fresh = self._new_games(ended)
-            fresh_figures = derived(self.params, fresh)
-            state = _splice(state, ended, fresh, previous)
-            figures = _splice(figures, ended, fresh_figures, self._figures)
-            new_obs = self._observer.build(fresh, fresh_figures)
-            for role in Role:
-                obs[role][ended] = new_obs[role]
-                self._returns[role][ended] = 0.0
-        self._state, self._figures = state, figures
-        return VectorStep(
-            obs=_read_only(obs),
-            masks=_read_only(figures.masks),
-            rewards=result.rewards,
-            terminated=terminated,
-            truncated=truncated,
-            ended=ended,
-            final_obs=final_obs,
-            final_masks=final_masks,
-            summaries=summary,
-            returns=returns,
-        )
+        if len(self._blocks) == 1:
+            return _merge([self._blocks[0].step(batch)], self._obs)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(len(self._blocks) - 1, "coalition-games")
+            weakref.finalize(self, self._pool.shutdown)
+        first, *rest = self._blocks
+        futures = [self._pool.submit(block.step, block.rows(batch)) for block in rest]
+        parts = [first.step(first.rows(batch))]
+        parts += [future.result() for future in futures]
+        return _merge(parts, self._obs)
+
+    def close(self) -> None:
+        """Stop the threads (a later ``step`` starts them again)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     # -------------------------------------------------------------- helpers
 
@@ -218,14 +205,6 @@ class CoalitionVectorEnv:
             raise ValueError(f"seeds must be integers >= 0, got {negative[:3]}")
         return seeds
 
-    def _new_games(self, games: np.ndarray) -> State:
-        """Fresh games at step 0, their hidden types drawn from their own streams."""
-        return init_state(self.params, len(games), hidden=self._streams.hidden(games))
-
-    def _zeros(self) -> dict[Role, np.ndarray]:
-        B, M = self.num_games, self.n_members
-        return {role: np.zeros((B, M) if role is Role.MEMBER else B) for role in Role}
-
     def _check_actions(self, actions: Mapping[Role, np.ndarray]) -> dict[Role, np.ndarray]:
         B, M = self.num_games, self.n_members
         out = {}
@@ -240,8 +219,9 @@ class CoalitionVectorEnv:
                     f"{role.name.lower()} actions must be integers of shape {shape}, got "
                     f"{value.dtype} {value.shape}"
                 )
-            bad = (value < 0) | (value >= limit)
-            if bad.any():
+            rows = value.reshape(-1, len(limit))
+            if rows.min(initial=0) < 0 or np.any(rows.max(axis=0, initial=0) >= limit):
+                bad = (value < 0) | (value >= limit)
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
                 raise ValueError(
                     f"{role.name.lower()} action value {int(value[where])} at index {where} is "
@@ -249,6 +229,134 @@ class CoalitionVectorEnv:
                 )
             out[role] = value.astype(np.int64, copy=False)
         return out
+
+
+_GAMES_PER_THREAD = 256  # below this, Python's share of a block's step outweighs numpy's
+
+
+def _default_threads() -> int:
+    """``OMP_NUM_THREADS`` if set to a positive int, else 1."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return 1
+
+
+class _Block:
+    """Games ``start..stop-1`` of a vector env: their state, figures, random streams and
+    running returns; a block steps on its own (one thread), writing its rows of the env's
+    observation arrays."""
+
+    def __init__(self, env: CoalitionVectorEnv, start: int, stop: int) -> None:
+        self.env, self.start, self.stop = env, start, stop
+        self.params = env.params
+        self.state: State | None = None
+        self.figures: Derived | None = None
+        self.streams = GameStreams(np.zeros(0, np.uint64))
+        self.returns: dict[Role, np.ndarray] = {}
+
+    def rows(self, arrays: Mapping[Role, np.ndarray]) -> dict[Role, np.ndarray]:
+        """This block's rows of per-role arrays."""
+        return {role: value[self.start : self.stop] for role, value in arrays.items()}
+
+    def reset(self, seeds: list[int | None]) -> VectorStep:
+        self.streams = GameStreams.seeded(seeds)
+        self.state = self._new_games(np.arange(len(seeds)))
+        self.figures = derived(self.params, self.state)
+        self.returns = self._zeros()
+        obs = self.env._observer.write(self.state, self.figures, self.rows(self.env._obs))
+        nothing = np.zeros(len(seeds), bool)
+        return VectorStep(
+            obs=obs,
+            masks=self.figures.masks,
+            rewards=self._zeros(),
+            terminated=nothing,
+            truncated=nothing.copy(),
+            ended=np.zeros(0, np.int64),
+            final_obs={role: value[:0].copy() for role, value in obs.items()},
+            final_masks={role: value[:0].copy() for role, value in self.figures.masks.items()},
+            summaries={},
+            returns={role: value[:0].copy() for role, value in self.returns.items()},
+        )
+
+    def step(self, actions: dict[Role, np.ndarray]) -> VectorStep:
+        """One step of this block's games (``ended``: indices within the block)."""
+        assert self.state is not None and self.figures is not None
+        previous, observer = self.state, self.env._observer
+        draws = self.streams.step(previous.t, self.params.n_members)
+        result = step(self.params, previous, self.figures, actions, draws)
+        state, figures = result.state, result.figures
+        terminated = result.terminated
+        truncated = (result.truncated | (state.t >= self.env.horizon)) & ~terminated
+        for role, reward in result.rewards.items():
+            self.returns[role] += reward
+        obs = observer.write(state, figures, self.rows(self.env._obs))
+        ended = np.flatnonzero(terminated | truncated)
+        final_obs = {role: value[ended] for role, value in obs.items()}
+        final_masks = {role: value[ended] for role, value in figures.masks.items()}
+        returns = {role: value[ended] for role, value in self.returns.items()}
+        summary: dict[str, np.ndarray] = {}
+        if ended.size:
+            summary = summaries(self.params, state, ended)
+            self.streams.next_episode(ended)
+            fresh = self._new_games(ended)
+            fresh_figures = derived(self.params, fresh)
+            state = _splice(state, ended, fresh, previous)
+            figures = _splice(figures, ended, fresh_figures, self.figures)
+            new_obs = observer.build(fresh, fresh_figures)
+            for role in Role:
+                obs[role][ended] = new_obs[role]
+                self.returns[role][ended] = 0.0
+        self.state, self.figures = state, figures
+        return VectorStep(
+            obs=obs,
+            masks=figures.masks,
+            rewards=result.rewards,
+            terminated=terminated,
+            truncated=truncated,
+            ended=ended,
+            final_obs=final_obs,
+            final_masks=final_masks,
+            summaries=summary,
+            returns=returns,
+        )
+
+    def _new_games(self, games: np.ndarray) -> State:
+        """Fresh games at step 0, their hidden types drawn from their own streams."""
+        return init_state(self.params, len(games), hidden=self.streams.hidden(games))
+
+    def _zeros(self) -> dict[Role, np.ndarray]:
+        B, M = self.stop - self.start, self.params.n_members
+        return {role: np.zeros((B, M) if role is Role.MEMBER else B) for role in Role}
+
+
+def _merge(parts: list[VectorStep], obs: dict[Role, np.ndarray]) -> VectorStep:
+    """One :class:`VectorStep` from the blocks' (in block order); ``obs``: the env's arrays."""
+    if len(parts) == 1:
+        return dataclasses.replace(parts[0], obs=_read_only(obs), masks=_read_only(parts[0].masks))
+    starts = np.cumsum([0] + [part.terminated.size for part in parts[:-1]])
+
+    def join(name: str) -> dict[Role, np.ndarray]:
+        return {role: np.concatenate([getattr(p, name)[role] for p in parts]) for role in Role}
+
+    with_ends = [part.summaries for part in parts if part.summaries]
+    return VectorStep(
+        obs=_read_only(obs),
+        masks=_read_only(join("masks")),
+        rewards=join("rewards"),
+        terminated=np.concatenate([part.terminated for part in parts]),
+        truncated=np.concatenate([part.truncated for part in parts]),
+        ended=np.concatenate(
+            [part.ended + start for part, start in zip(parts, starts, strict=True)]
+        ),
+        final_obs=join("final_obs"),
+        final_masks=join("final_masks"),
+        summaries={
+            key: np.concatenate([summary[key] for summary in with_ends])
+            for key in (with_ends[0] if with_ends else {})
+        },
+        returns=join("returns"),
+    )
 
 
 def _read_only(arrays: dict[Role, np.ndarray]) -> dict[Role, np.ndarray]:
