@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_BOTS", "MatchResult", "play_match", "seat_policies"]
 
 DEFAULT_BOTS: dict[str, str] = {
     "member": "member/conditional-on-us",
-    "usa": "usa/conditional-backstop",
+    "usa": "usa/by-type",
     "ukraine": "ukraine/accepts-with-guarantees",
     "russia": "russia/opportunist",
 }

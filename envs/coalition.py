@@ -58,8 +58,10 @@ class CoalitionEnv(ParallelEnv):
 
     {actions}
 
-    An action outside the space raises ``ValueError``. A component value that the mask marks
-    illegal is executed as that component's no-op (value 0).
+    Every live agent acts every step: ``step`` takes one action per live agent and refuses a
+    dict that leaves one out (value 0 of every component is the no-op). An action outside the
+    space raises ``ValueError``. A component value that the mask marks illegal is executed as
+    that component's no-op (value 0).
 
     ## Observation space
     ``Dict({{"observations": Box(0, high, (n,), float32), "action_mask": Tuple(MultiBinary(k_1),
@@ -204,8 +206,12 @@ class CoalitionEnv(ParallelEnv):
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        if seed is not None or self._streams is None:
-            self._streams = GameStreams.seeded([seed])
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+                raise ValueError(f"seed must be an integer >= 0 or None, got {seed!r}")
+            self._streams = GameStreams.seeded([int(seed)])
+        elif self._streams is None:
+            self._streams = GameStreams.seeded([None])
         else:
             self._streams.next_episode(np.zeros(1, np.int64))
         self.agents = list(self.possible_agents)
@@ -305,11 +311,21 @@ class CoalitionEnv(ParallelEnv):
         }
 
     def _batch_actions(self, actions: Mapping[str, Any]) -> dict[Role, np.ndarray]:
-        if not actions.keys() <= self._known or len(self.agents) < len(self._seats):
-            unknown = sorted(set(actions) - set(self.agents))
+        if not isinstance(actions, Mapping):
+            raise ValueError(
+                f"actions must be a mapping from agent id to action, got {type(actions).__name__}"
+            )
+        if len(self.agents) < len(self._seats) or actions.keys() != self._known:
+            unknown = sorted(set(actions) - set(self.agents), key=str)
             if unknown:
                 raise ValueError(
                     f"actions for unknown or finished agents {unknown}; live: {self.agents}"
+                )
+            missing = [agent for agent in self.agents if agent not in actions]
+            if missing:
+                raise ValueError(
+                    f"no action for live agents {missing}: every live agent acts each step "
+                    "(value 0 of every component is its no-op)"
                 )
         M = len(self.member_ids)
         batch = {

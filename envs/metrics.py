@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -250,6 +250,18 @@ SUMMARY: tuple[SummaryField, ...] = (
         lambda p, s: s.detections,
     ),
     SummaryField(
+        "probes", "count", "grey-zone probes Russia attempted", int, "conflict",
+        lambda p, s: s.tests[:, 0],
+    ),
+    SummaryField(
+        "limited_violations", "count", "limited violations Russia attempted", int, "conflict",
+        lambda p, s: s.tests[:, 1],
+    ),
+    SummaryField(
+        "major_offensives", "count", "major offensives Russia launched during a ceasefire", int,
+        "conflict", lambda p, s: s.tests[:, 2],
+    ),
+    SummaryField(
         "detection_rate", "share", "detected / attempted probes and violations", float,
         "conflict", lambda p, s: _ratio(s.detections, s.violations),
         nan_when="nothing was attempted",
@@ -262,6 +274,10 @@ SUMMARY: tuple[SummaryField, ...] = (
     SummaryField(
         "mean_escalation", "score", "mean step score over agents and steps", float, "conflict",
         _mean_escalation,
+    ),
+    SummaryField(
+        "russia_escalation", "score", "Russia's mean step score (Rivera et al. scale)", float,
+        "conflict", lambda p, s: s.escalation_sum[:, -1] / np.maximum(s.t, 1), headline=True,
     ),
     SummaryField(
         "steps_to_force", "steps", "first step with F >= F* and E >= E*; -1 if never", int,
@@ -307,16 +323,12 @@ def figures(*groups: Group) -> tuple[SummaryField, ...]:
     return tuple(f for f in SUMMARY if not groups or f.group in groups)
 
 
-def _rows(s: State, games: np.ndarray) -> State:
-    return State(**{f.name: getattr(s, f.name)[games] for f in fields(State)})
-
-
 def summaries(
     params: Params, s: State, games: Sequence[int] | np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
     """Every summary figure for the games ``games`` of ``s`` (all by default), ``[n]`` each."""
     if games is not None:
-        s = _rows(s, np.asarray(games, np.int64))
+        s = s.rows(np.asarray(games, np.int64))
     return {f.name: np.asarray(f.compute(params, s)) for f in SUMMARY}
 
 

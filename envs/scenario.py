@@ -7,13 +7,14 @@ errors; every number must be finite and inside its documented range (``docs/mode
 them); a boolean is never taken for a number; tables that the rules read in order are checked for
 the order they rely on. ``members`` may be overridden as a mapping from member id to fields::
 
-    load_scenario("brussels-2025-04", overrides={"usa.committed_prior": 0.5,
+    load_scenario("brussels-2025-04", overrides={"usa.commitment": 0.5,
                                                  "members.germany.troops_in_ukraine": True})
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,10 +25,12 @@ from reassurance.envs.actions import COMPONENTS, ESCALATION_KEYS, RUNG_NAMES, Ro
 
 __all__ = [
     "Member",
+    "NumberField",
     "Scenario",
     "ScenarioError",
     "list_scenarios",
     "load_scenario",
+    "number_fields",
     "scenario_path",
 ]
 
@@ -103,10 +106,19 @@ class Member(_Frozen):
 
 
 class UsaConfig(_Frozen):
-    """The US: a private type drawn at reset; the prior is public."""
+    """The US: a private type drawn at reset from a public prior set by one commitment axis.
 
-    committed_prior: Probability = Field(description="P(type = committed)")
-    conditional_share: Probability = Field(description="P(type = conditional | not committed)")
+    ``commitment`` c in [0, 1] is the prior probability that the US backs the force (type
+    conditional or committed); among backing types, a committed one has probability c:
+    P(disengaged) = 1 - c, P(conditional) = c (1 - c), P(committed) = c^2. So c = 0 is a US
+    certainly disengaged (the public belief that it backs the force starts at 0), c = 1 one
+    certainly committed (belief 1), and in between the belief starts at c and every type's
+    probability moves monotonically with c.
+    """
+
+    commitment: Probability = Field(
+        description="prior P(US backs the force); 0 certainly disengaged, 1 certainly committed"
+    )
     aid: NonNegative = Field(description="US aid to Ukraine's front strength while not pressuring")
     enabler_share: Share = Field(description="E contributed by US enablers at level 3")
     air_defence: Share = Field(description="exposure cut by US enablers at level 3")
@@ -122,6 +134,18 @@ class UsaConfig(_Frozen):
         description="military weight of a US response none..strikes"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_fields(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            old = sorted({"committed_prior", "conditional_share"} & set(data))
+            if old:
+                raise ValueError(
+                    f"usa.{old[0]} was replaced by usa.commitment (the prior probability that "
+                    "the US backs the force, 0..1; docs/model.md)"
+                )
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> UsaConfig:
         _ordered(self.backstop_credit, "usa.backstop_credit")
@@ -129,13 +153,9 @@ class UsaConfig(_Frozen):
         return self
 
     def type_prior(self) -> tuple[float, float, float]:
-        """P(disengaged), P(conditional), P(committed)."""
-        rest = 1.0 - self.committed_prior
-        return (
-            rest * (1.0 - self.conditional_share),
-            rest * self.conditional_share,
-            self.committed_prior,
-        )
+        """P(disengaged), P(conditional), P(committed) at this commitment (see the class)."""
+        c = self.commitment
+        return (1.0 - c, c * (1.0 - c), c * c)
 
 
 class RussiaConfig(_Frozen):
@@ -185,8 +205,14 @@ class ForceConfig(_Frozen):
     deployable_share: Annotated[Real, Field(gt=0, le=1)] = Field(
         description="default deployable / active personnel"
     )
-    parliament_pass: Probability = Field(description="base probability a vote passes")
-    parliament_backstop_bonus: Probability = Field(description="added times belief mu")
+    parliament_pass: Probability = Field(
+        description="probability a vote passes for a mission that runs no risk"
+    )
+    parliament_risk: Share = Field(
+        description="lost from that probability per unit of the mission's expected risk "
+        "(the share of the member's troops exposed to an attack that is neither deterred nor "
+        "covered by a backstop)"
+    )
     parliament_declaration_bonus: Probability = Field(description="added if signed")
     vote_cooldown: Whole = Field(
         ge=0, le=100, description="steps before a failed vote can be retried"
@@ -212,6 +238,10 @@ class ContributionEffect(_Frozen):
     strength: NonNegative = Field(description="Ukraine strength added per thousand")
     cost: NonNegative = Field(description="USD bn per thousand per year")
     exposure: Share = Field(description="share exposed to attack in Ukraine")
+    visibility: Share = Field(
+        description="visible role earned per thousand while the mission runs (ground in "
+        "Ukraine = 1)"
+    )
 
 
 class ContributionTypes(_Frozen):
@@ -503,3 +533,87 @@ def load_scenario(
         raise
     except configs.ConfigError as err:
         raise ScenarioError(str(err)) from None
+
+
+# ----------------------------------------------------------------------------- the schema's numbers
+
+
+@dataclass(frozen=True)
+class NumberField:
+    """One number of the scenario schema: its dotted path (``force.eta``; a tuple's entries as
+    ``test.gains[1]``, a table's as ``belief.signal[0][2]``), its bounds (``None``: unbounded),
+    whether they are strict, whether it is an integer, and its description."""
+
+    path: str
+    low: float | None
+    high: float | None
+    low_strict: bool
+    high_strict: bool
+    integer: bool
+    description: str
+
+    def range_text(self) -> str:
+        left = "(" if self.low_strict else "["
+        right = ")" if self.high_strict else "]"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        kind = "integer " if self.integer else ""
+        return f"{kind}{left}{low}, {high}{right}"
+
+
+def number_fields() -> list[NumberField]:
+    """Every number of the scenario schema outside the member list, with its documented range
+    (the pydantic schema's bounds). Tuple entries and table cells are listed one by one."""
+    schema = Scenario.model_json_schema()
+    defs = schema["$defs"]
+    out: list[NumberField] = []
+
+    def resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
+        ref = node.get("$ref")
+        return defs[ref.rsplit("/", 1)[1]] if ref else node
+
+    def bound(node: Mapping[str, Any], keys: tuple[str, str]) -> tuple[float | None, bool]:
+        for key, strict in zip(keys, (False, True), strict=True):
+            for alias in (key, {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum",
+                                "lt": "exclusiveMaximum"}[key]):  # fmt: skip
+                if alias in node:
+                    return float(node[alias]), strict
+        return None, False
+
+    def walk(node: Mapping[str, Any], path: str, description: str) -> None:
+        node = resolve(node)
+        if "anyOf" in node:
+            for option in node["anyOf"]:
+                if option.get("type") != "null":
+                    walk(option, path, description)
+            return
+        kind = node.get("type")
+        description = node.get("description", description)
+        if kind in ("number", "integer"):
+            low, low_strict = bound(node, ("ge", "gt"))
+            high, high_strict = bound(node, ("le", "lt"))
+            out.append(NumberField(path, low, high, low_strict, high_strict, kind == "integer",
+                                   description))  # fmt: skip
+        elif kind == "object" and "properties" in node:
+            for name, child in node["properties"].items():
+                walk(child, f"{path}.{name}" if path else name, "")
+        elif kind == "array" and "prefixItems" in node:
+            for i, child in enumerate(node["prefixItems"]):
+                walk(child, f"{path}[{i}]", description)
+        elif (
+            kind == "array"
+            and isinstance(node.get("items"), Mapping)
+            and path.startswith("belief.")
+        ):
+            rows, width = 3, 5 if path.endswith("response") else 4
+            for i in range(rows):
+                for j in range(width):
+                    walk(node["items"]["items"], f"{path}[{i}][{j}]", description)
+
+    for name, child in schema["properties"].items():
+        if name not in ("members", "sources", "escalation"):
+            walk(child, name, "")
+    for key in ESCALATION_KEYS:
+        out.append(NumberField(f"escalation.scores.{key}", None, None, False, False, False,
+                               "Rivera et al. (2024) category score"))  # fmt: skip
+    return out

@@ -66,8 +66,10 @@ class VectorStep:
     ``final_masks`` and ``summaries`` have one row per entry of ``ended``, in that order.
     ``terminated`` and ``truncated`` say how each game's episode ended (both ``False`` for games
     still playing). ``returns`` is, for the games in ``ended``, each agent's summed reward over
-    the episode that ended, per role like ``rewards`` (reward units of GAME.md). ``obs`` is
-    overwritten by the env's next call (see the module docs).
+    the episode that ended, per role like ``rewards`` (reward units of GAME.md). ``final_state``
+    is the rules state those episodes ended in (rows of ``ended``; ``None`` when none ended), for
+    analyses that need more than the summary (each member's burden, deployments, defections).
+    ``obs`` is overwritten by the env's next call (see the module docs).
     """
 
     obs: dict[Role, np.ndarray]
@@ -80,6 +82,7 @@ class VectorStep:
     final_masks: dict[Role, np.ndarray]
     summaries: dict[str, np.ndarray]
     returns: dict[Role, np.ndarray]
+    final_state: State | None = None
 
 
 class CoalitionVectorEnv:
@@ -142,27 +145,44 @@ class CoalitionVectorEnv:
         states = [block.state for block in self._blocks]
         if any(state is None for state in states):
             raise RuntimeError("call reset() first")
-        if len(states) == 1:
-            return states[0]
-        return State(
-            **{
-                f.name: np.concatenate([getattr(state, f.name) for state in states])
-                for f in dataclasses.fields(State)
-            }
-        )
+        return _concatenate(states)  # type: ignore[arg-type]
 
     # -------------------------------------------------------------- API
 
-    def reset(self, seed: int | Sequence[int] | None = None) -> VectorStep:
+    def reset(
+        self,
+        seed: int | Sequence[int] | None = None,
+        *,
+        us_type: Sequence[int] | np.ndarray | None = None,
+        resolve: Sequence[int] | np.ndarray | None = None,
+    ) -> VectorStep:
         """Start a new episode in every game; game ``b`` gets ``seed + b`` (or ``seed[b]``).
 
         Without a seed every game draws fresh entropy from the operating system.
+
+        ``us_type`` and ``resolve`` (one index per game) fix the hidden draws of this first
+        episode instead of drawing them, for analyses that average over the hidden types
+        exactly (conditioning on them) rather than by sampling. The games still draw the same
+        numbers from their streams, so everything else in a game (votes, detection, noise)
+        is the same whatever type it is given; the public belief still starts at the prior.
         """
         B = self.num_games
         seeds: list[int | None] = [None] * B if seed is None else list(self._game_seeds(seed))
+        fixed = {}
+        for name, value, levels in (("us_type", us_type, 3), ("resolve", resolve, 3)):
+            if value is not None:
+                value = np.asarray(value)
+                if value.shape != (B,) or not np.issubdtype(value.dtype, np.integer):
+                    raise ValueError(f"{name} needs one integer per game ({B}), got {value!r}")
+                if ((value < 0) | (value >= levels)).any():
+                    raise ValueError(f"{name} indices must lie in 0..{levels - 1}")
+                fixed[name] = value.astype(np.int64)
         if not self._obs:
             self._obs = self._observer.allocate(B)
-        parts = [block.reset(seeds[block.start : block.stop]) for block in self._blocks]
+        parts = [
+            block.reset(seeds[block.start : block.stop], block.rows(fixed))
+            for block in self._blocks
+        ]
         return _merge(parts, self._obs)
 
     def step(self, actions: Mapping[Role, np.ndarray]) -> VectorStep:
@@ -255,13 +275,15 @@ class _Block:
         self.streams = GameStreams(np.zeros(0, np.uint64))
         self.returns: dict[Role, np.ndarray] = {}
 
-    def rows(self, arrays: Mapping[Role, np.ndarray]) -> dict[Role, np.ndarray]:
-        """This block's rows of per-role arrays."""
-        return {role: value[self.start : self.stop] for role, value in arrays.items()}
+    def rows(self, arrays: Mapping[Any, np.ndarray]) -> dict[Any, np.ndarray]:
+        """This block's rows of arrays with a leading games axis."""
+        return {key: value[self.start : self.stop] for key, value in arrays.items()}
 
-    def reset(self, seeds: list[int | None]) -> VectorStep:
+    def reset(self, seeds: list[int | None], fixed: dict[str, np.ndarray]) -> VectorStep:
+        """New episodes, with hidden types ``fixed`` (``us_type``, ``resolve``) if given."""
         self.streams = GameStreams.seeded(seeds)
-        self.state = self._new_games(np.arange(len(seeds)))
+        state = self._new_games(np.arange(len(seeds)))
+        self.state = state.replace(**fixed) if fixed else state
         self.figures = derived(self.params, self.state)
         self.returns = self._zeros()
         obs = self.env._observer.write(self.state, self.figures, self.rows(self.env._obs))
@@ -296,7 +318,9 @@ class _Block:
         final_masks = {role: value[ended] for role, value in figures.masks.items()}
         returns = {role: value[ended] for role, value in self.returns.items()}
         summary: dict[str, np.ndarray] = {}
+        final_state = None
         if ended.size:
+            final_state = state.rows(ended)
             summary = summaries(self.params, state, ended)
             self.streams.next_episode(ended)
             fresh = self._new_games(ended)
@@ -319,6 +343,7 @@ class _Block:
             final_masks=final_masks,
             summaries=summary,
             returns=returns,
+            final_state=final_state,
         )
 
     def _new_games(self, games: np.ndarray) -> State:
@@ -340,6 +365,7 @@ def _merge(parts: list[VectorStep], obs: dict[Role, np.ndarray]) -> VectorStep:
         return {role: np.concatenate([getattr(p, name)[role] for p in parts]) for role in Role}
 
     with_ends = [part.summaries for part in parts if part.summaries]
+    states = [part.final_state for part in parts if part.final_state is not None]
     return VectorStep(
         obs=_read_only(obs),
         masks=_read_only(join("masks")),
@@ -356,6 +382,19 @@ def _merge(parts: list[VectorStep], obs: dict[Role, np.ndarray]) -> VectorStep:
             for key in (with_ends[0] if with_ends else {})
         },
         returns=join("returns"),
+        final_state=_concatenate(states) if states else None,
+    )
+
+
+def _concatenate(states: list[State]) -> State:
+    """One state holding the games of ``states``, in order."""
+    if len(states) == 1:
+        return states[0]
+    return State(
+        **{
+            f.name: np.concatenate([getattr(state, f.name) for state in states])
+            for f in dataclasses.fields(State)
+        }
     )
 
 

@@ -48,16 +48,13 @@ def test_scenario_contents_follow_the_seeds() -> None:
     brussels = load_scenario("brussels-2025-04")
     assert 18 <= len(brussels.members) <= 30
     assert brussels.initial.us_signal == "silent"
-    assert brussels.usa.committed_prior < 0.5
+    assert brussels.usa.commitment < 0.5
     paris = load_scenario("paris-2026-01")
     signed = {m.id for m in paris.members if m.declaration_signed}
     assert signed == {"uk", "france"}
     assert not next(m for m in paris.members if m.id == "germany").troops_in_ukraine
     assert paris.initial.us_signal != "silent"
-    assert (
-        load_scenario("us-backstop").usa.committed_prior
-        > load_scenario("us-absent").usa.committed_prior
-    )
+    assert load_scenario("us-backstop").usa.commitment > load_scenario("us-absent").usa.commitment
     classroom = load_scenario("classroom")
     assert [m.id for m in classroom.members] == ["uk", "france", "germany"]
     assert classroom.horizon < brussels.horizon
@@ -104,14 +101,14 @@ def test_unknown_scenario_id_lists_the_known_ones() -> None:
 def test_overrides_from_python() -> None:
     sc = load_scenario(
         "classroom",
-        overrides={"usa.committed_prior": 0.75, "members.germany.troops_in_ukraine": False},
+        overrides={"usa.commitment": 0.75, "members.germany.troops_in_ukraine": False},
     )
-    assert sc.usa.committed_prior == 0.75
+    assert sc.usa.commitment == 0.75
     assert not next(m for m in sc.members if m.id == "germany").troops_in_ukraine
-    nested = load_scenario("classroom", overrides={"usa": {"committed_prior": 0.75}})
+    nested = load_scenario("classroom", overrides={"usa": {"commitment": 0.75}})
     assert nested.usa == sc.usa
-    with pytest.raises(ScenarioError, match=r"committed_prior.*less than or equal to 1"):
-        load_scenario("classroom", overrides={"usa.committed_prior": 1.5})
+    with pytest.raises(ScenarioError, match=r"commitment.*less than or equal to 1"):
+        load_scenario("classroom", overrides={"usa.commitment": 1.5})
     with pytest.raises(ScenarioError, match="belgium"):
         load_scenario("classroom", overrides={"members.belgium.leadership": 0.5})
     with pytest.raises(ScenarioError, match="horizonn"):
@@ -141,3 +138,42 @@ def test_random_game_script_renders_every_scenario(scenario: str) -> None:
 def test_member_errors_name_the_member() -> None:
     with pytest.raises(ScenarioError, match=r"members\.germany\.leadership"):
         load_scenario("classroom", overrides={"members.germany.leadership": "x"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"force.pledge_shares": [0, 0.01, 0.05, 0.1, 1.5]}, r"pledge_shares\.4.*less than or"),
+        ({"force.pledge_shares": [0, -0.01, 0.05, 0.1, 0.2]}, r"pledge_shares\.1.*greater than"),
+        ({"force.pledge_shares": [0, 0.1, 0.05, 0.1, 0.2]}, "must start at 0 and rise strictly"),
+        ({"usa.aid": float("inf")}, r"usa\.aid.*finite"),
+        ({"rewards.member.security": float("nan")}, r"security.*finite"),
+        ({"usa.backstop_credit": [0, 0.3, 0.7, 1.2]}, r"backstop_credit\.3.*less than or equal"),
+        ({"test.gains": [-0.01, 0.02, 0.06]}, r"test\.gains\.0.*greater than or equal to 0"),
+        ({"horizon": True}, "a boolean is not a number"),
+        ({"test.gains": [0.05, 0.02, 0.06]}, "test.gains must be non-decreasing"),
+        ({"belief.signal": [[0.5, 0.5, 0, 0], [0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25]]},
+         "greater than 0"),
+    ],
+)  # fmt: skip
+def test_every_number_is_checked_against_its_range(overrides, message) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario("classroom", overrides=overrides)
+
+
+def test_a_missing_escalation_score_is_named(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "configs" / "scenarios" / "brussels-2025-04.yaml").read_text())
+    del raw["escalation"]["scores"]["de_escalation"]
+    path = _write(tmp_path, raw)
+    with pytest.raises(ScenarioError, match=r"escalation.scores lacks \['de_escalation'\]"):
+        load_scenario(path)
+
+
+def test_base_is_read_relative_to_the_file(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    _write(folder, {"base": "classroom", "id": "b", "horizon": 9}, "b.yaml")
+    _write(folder, {"base": "./b.yaml", "id": "a"}, "a.yaml")
+    monkeypatch.chdir(tmp_path)  # not the files' folder
+    assert load_scenario(folder / "a.yaml").horizon == 9
+    assert load_scenario("mine/a.yaml").horizon == 9
