@@ -18,20 +18,19 @@ from pettingzoo import ParallelEnv
 
 from reassurance.envs.actions import COMPONENTS, RUNG_NAMES, Phase, Role, nvec
 from reassurance.envs.figures import Derived, derived
-from reassurance.envs.masks import legal_masks
+from reassurance.envs.masks import split
 from reassurance.envs.metrics import episode_summary
 from reassurance.envs.observation import (
     Layout,
     ObservationView,
-    build_observations,
-    layouts,
+    Observer,
     markdown_table,
     state_vector,
 )
 from reassurance.envs.render import Turn, header, turn_report
 from reassurance.envs.rules import step
 from reassurance.envs.scenario import Scenario, load_scenario
-from reassurance.envs.state import Params, State, compile_params, draw_step, init_state
+from reassurance.envs.state import GameStreams, Params, State, compile_params, init_state
 
 __all__ = ["CoalitionEnv", "ENV_VERSION"]
 
@@ -85,7 +84,15 @@ class CoalitionEnv(ParallelEnv):
 
     ## Starting state
     War, the front at ``dynamics.initial_front``, no pledges; the US type and Russia's resolve
-    drawn from the scenario's priors with the env's seeded generator.
+    drawn from the scenario's priors.
+
+    ## Random numbers
+    Counter-based (:class:`~reassurance.envs.state.GameStreams`): every number of an episode
+    is a function of the seed, the episode (0 after ``reset(seed=s)``, then 1, 2, ... for each
+    ``reset()`` without a seed), the step and its place in the step, through SplitMix64's output
+    function. The same seed and actions give the same trajectory bit for bit, and the batched
+    core (:class:`~reassurance.envs.CoalitionVectorEnv`) computes the same numbers for many
+    games at once. ``reset()`` without any seed before takes fresh entropy from the system.
 
     ## Episode end
     Truncation after ``horizon`` steps (or ``max_cycles`` if smaller); termination when the
@@ -97,7 +104,8 @@ class CoalitionEnv(ParallelEnv):
     ``render_mode`` (``"ansi"`` or ``"human"``), ``max_cycles`` (int or None).
 
     ## Version history
-    - v0: first release.
+    - v0: first release; the random numbers became counter-based streams (same distributions,
+      other draws) for the batched core's speed.
     """
 
     metadata = {
@@ -128,13 +136,20 @@ class CoalitionEnv(ParallelEnv):
         self._roles = {"usa": Role.USA, "ukraine": Role.UKRAINE, "russia": Role.RUSSIA}
         self._roles.update(dict.fromkeys(self.member_ids, Role.MEMBER))
         self._member_index = {m: i for i, m in enumerate(self.member_ids)}
-        self._layouts = layouts(len(self.member_ids))
+        self._observer = Observer(self.params)
+        self._layouts = self._observer.layouts
+        # (agent, role, member index or None) in env order, and the agents of each role
+        self._seats = [
+            (agent, self._roles[agent], self._member_index.get(agent))
+            for agent in self.possible_agents
+        ]
+        self._known = frozenset(self.possible_agents)
         self._action_spaces = {r: spaces.MultiDiscrete(nvec(r)) for r in Role}
         self._observation_spaces = {r: self._make_observation_space(r) for r in Role}
         self.state_space = spaces.Box(0.0, 2.0, (self._state_size(),), dtype=np.float32)
         self._state: State | None = None
         self._figures: Derived | None = None
-        self.np_random = np.random.default_rng()
+        self._streams: GameStreams | None = None
         self._history: list[Turn] = []
 
     # -------------------------------------------------------------- spaces
@@ -194,9 +209,13 @@ class CoalitionEnv(ParallelEnv):
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
                 raise ValueError(f"seed must be an integer >= 0 or None, got {seed!r}")
-            self.np_random = np.random.default_rng(seed)
+            self._streams = GameStreams.seeded([int(seed)])
+        elif self._streams is None:
+            self._streams = GameStreams.seeded([None])
+        else:
+            self._streams.next_episode(np.zeros(1, np.int64))
         self.agents = list(self.possible_agents)
-        self._set(init_state(self.params, 1, self.np_random))
+        self._set(init_state(self.params, 1, hidden=self._streams.hidden()))
         self._history = []
         infos = self._infos(None, None)
         if self.render_mode == "human":
@@ -207,7 +226,8 @@ class CoalitionEnv(ParallelEnv):
         if self._state is None or self._figures is None or not self.agents:
             raise RuntimeError("call reset() before step(), and again after the episode ends")
         batch = self._batch_actions(actions)
-        draws = draw_step(self.np_random, 1, len(self.member_ids))
+        assert self._streams is not None
+        draws = self._streams.step(self._state.t, len(self.member_ids))
         result = step(self.params, self._state, self._figures, batch, draws)
         self._state, self._figures = result.state, result.figures
         self._history.append(
@@ -216,11 +236,9 @@ class CoalitionEnv(ParallelEnv):
         terminated = bool(result.terminated[0])
         truncated = bool(result.truncated[0] or (result.state.t[0] >= self.horizon))
         truncated = truncated and not terminated
-        rewards = {}
-        for agent in self.agents:
-            role = self.role(agent)
-            r = result.rewards[role][0]
-            rewards[agent] = float(r[self._member_index[agent]] if role is Role.MEMBER else r)
+        rewards = self._per_agent(
+            {role: reward[0].tolist() for role, reward in result.rewards.items()}
+        )
         infos = self._infos(result.escalation[0], result.rung[0])
         observations = self._observations()
         terminations = dict.fromkeys(self.agents, terminated)
@@ -238,7 +256,7 @@ class CoalitionEnv(ParallelEnv):
         """Global state for centralised critics (public pieces, hidden types, all members)."""
         if self._state is None or self._figures is None:
             raise RuntimeError("call reset() before state()")
-        return state_vector(self.params, self._state, self._figures, self._layouts)[0]
+        return state_vector(self._observer.build(self._state, self._figures))[0]
 
     def render(self) -> str | None:
         if self.render_mode is None:
@@ -283,22 +301,32 @@ class CoalitionEnv(ParallelEnv):
         self._state = state
         self._figures = derived(self.params, state)
 
+    def _per_agent(self, values: Mapping[Role, Any]) -> dict[str, Any]:
+        """Each live agent's entry of per-role values (members: a list in member order)."""
+        live = self._known if len(self.agents) == len(self._seats) else set(self.agents)
+        return {
+            agent: values[role] if i is None else values[role][i]
+            for agent, role, i in self._seats
+            if agent in live
+        }
+
     def _batch_actions(self, actions: Mapping[str, Any]) -> dict[Role, np.ndarray]:
         if not isinstance(actions, Mapping):
             raise ValueError(
                 f"actions must be a mapping from agent id to action, got {type(actions).__name__}"
             )
-        unknown = sorted(set(actions) - set(self.agents), key=str)
-        if unknown:
-            raise ValueError(
-                f"actions for unknown or finished agents {unknown}; live: {self.agents}"
-            )
-        missing = [agent for agent in self.agents if agent not in actions]
-        if missing:
-            raise ValueError(
-                f"no action for live agents {missing}: every live agent acts each step (value "
-                "0 of every component is its no-op)"
-            )
+        if len(self.agents) < len(self._seats) or actions.keys() != self._known:
+            unknown = sorted(set(actions) - set(self.agents), key=str)
+            if unknown:
+                raise ValueError(
+                    f"actions for unknown or finished agents {unknown}; live: {self.agents}"
+                )
+            missing = [agent for agent in self.agents if agent not in actions]
+            if missing:
+                raise ValueError(
+                    f"no action for live agents {missing}: every live agent acts each step "
+                    "(value 0 of every component is its no-op)"
+                )
         M = len(self.member_ids)
         batch = {
             Role.MEMBER: np.zeros((1, M, len(nvec(Role.MEMBER))), np.int64),
@@ -306,7 +334,9 @@ class CoalitionEnv(ParallelEnv):
             Role.UKRAINE: np.zeros((1, len(nvec(Role.UKRAINE))), np.int64),
             Role.RUSSIA: np.zeros((1, len(nvec(Role.RUSSIA))), np.int64),
         }
-        for agent, action in actions.items():
+        if self._batch_all(actions, batch):
+            return batch
+        for agent, action in actions.items():  # one by one, to name the agent at fault
             space = self.action_space(agent)
             value = self._validate(agent, action, space)
             role = self.role(agent)
@@ -315,6 +345,31 @@ class CoalitionEnv(ParallelEnv):
             else:
                 batch[role][0] = value
         return batch
+
+    def _batch_all(self, actions: Mapping[str, Any], batch: dict[Role, np.ndarray]) -> bool:
+        """Write every agent's action into ``batch`` at once, if there is one for every agent
+        and all are in their spaces; ``False`` (``batch`` unchanged) otherwise."""
+        if len(actions) != len(self._seats):
+            return False
+        try:
+            members = np.array([actions[m] for m in self.member_ids])
+            others = {r: np.asarray(actions[r.id]) for r in (Role.USA, Role.UKRAINE, Role.RUSSIA)}
+        except (KeyError, TypeError, ValueError):
+            return False
+        for role, value in ((Role.MEMBER, members), *others.items()):
+            space = self._action_spaces[role]
+            ok = (
+                value.shape[-1:] == space.shape
+                and value.ndim == (2 if role is Role.MEMBER else 1)
+                and np.issubdtype(value.dtype, np.integer)
+                and bool(np.all((value >= 0) & (value < space.nvec)))
+            )
+            if not ok:
+                return False
+        batch[Role.MEMBER][0] = members
+        for role, value in others.items():
+            batch[role][0] = value
+        return True
 
     @staticmethod
     def _validate(agent: str, action: Any, space: spaces.MultiDiscrete) -> np.ndarray:
@@ -336,47 +391,46 @@ class CoalitionEnv(ParallelEnv):
         return value.astype(np.int64)
 
     def _observations(self) -> dict[str, dict[str, Any]]:
+        """Every live agent's observation and masks, from arrays built once for all roles."""
         s, d = self._state, self._figures
-        obs = build_observations(self.params, s, d, self._layouts)
-        masks = legal_masks(self.params, s, d)
-        out = {}
-        for agent in self.agents:
-            role = self.role(agent)
-            if role is Role.MEMBER:
-                i = self._member_index[agent]
-                vector = obs[role][0, i]
-                mask = tuple(m[0, i].astype(np.int8) for m in masks[role])
-            else:
-                vector = obs[role][0]
-                mask = tuple(m[0].astype(np.int8) for m in masks[role])
-            out[agent] = {"observations": vector, "action_mask": mask}
-        return out
+        obs = self._observer.build(s, d)
+        vectors = {role: obs[role][0] for role in Role}
+        masks: dict[Role, Any] = {}
+        for role, whole in d.masks.items():
+            parts = split(whole[0].astype(np.int8), role)  # members: [M, n] per component
+            masks[role] = list(zip(*parts, strict=True)) if role is Role.MEMBER else tuple(parts)
+        return {
+            agent: {
+                "observations": vectors[role] if i is None else vectors[role][i],
+                "action_mask": masks[role] if i is None else masks[role][i],
+            }
+            for agent, role, i in self._seats
+            if agent in self.agents
+        }
 
     def _infos(
         self, escalation: np.ndarray | None, rung: np.ndarray | None
     ) -> dict[str, dict[str, Any]]:
         s, p = self._state, self.params
         phase = _PHASE_NAMES[int(s.phase[0])]
-        pledged = 1000.0 * (p.pledge_shares[s.pledge_level[0]] * p.capacity_k)
-        deployed = 1000.0 * s.deployed_k[0]
+        n = len(self._seats)
+        scores = escalation.tolist() if escalation is not None else [0.0] * n
+        rungs = rung.tolist() if rung is not None else [0] * n
+        pledged = (1000.0 * (p.pledge_shares[s.pledge_level[0]] * p.capacity_k)).tolist()
+        deployed = (1000.0 * s.deployed_k[0]).tolist()
         infos = {}
-        for index, agent in enumerate(self.possible_agents):
+        for index, (agent, _, i) in enumerate(self._seats):
             if agent not in self.agents:
                 continue
-            top = int(rung[index]) if rung is not None else 0
-            info: dict[str, Any] = {
+            top = rungs[index]
+            infos[agent] = {
                 "phase": phase,
-                "escalation": float(escalation[index]) if escalation is not None else 0.0,
+                "escalation": scores[index],
                 "rung": top,
                 "rung_name": RUNG_NAMES[top],
-                "pledge_troops": 0.0,
-                "deployed_troops": 0.0,
+                "pledge_troops": 0.0 if i is None else pledged[i],
+                "deployed_troops": 0.0 if i is None else deployed[i],
             }
-            if self._roles[agent] is Role.MEMBER:
-                i = self._member_index[agent]
-                info["pledge_troops"] = float(pledged[i])
-                info["deployed_troops"] = float(deployed[i])
-            infos[agent] = info
         return infos
 
 

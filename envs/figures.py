@@ -1,9 +1,10 @@
-"""Figures computed from a state, never stored: the force and what it deters.
+"""Figures computed from a state, never stored: the force, what it deters, the legal actions.
 
 :func:`derived` runs once per state: the rules compute it for the state a step ends in and hand
 it on (:attr:`~reassurance.envs.rules.StepResult.figures`), so observations, masks, rewards and
-the turn report all read the same figures. :func:`posture` is its first half, for the moment
-inside a step after pledges and deployments change and before the test.
+the turn report all read the same figures, and the next step's rules the same legal actions.
+:func:`posture` is its first half, for the moment inside a step after pledges and deployments
+change and before the test.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reassurance.envs.actions import Condition, Phase, Signal
+from reassurance.envs.actions import Condition, Phase, Role, Signal
+from reassurance.envs.masks import legal
 from reassurance.envs.state import Params, State
 
 __all__ = ["Derived", "Posture", "condition_met", "derived", "posture"]
@@ -36,12 +38,14 @@ class Posture:
 
 @dataclass(frozen=True)
 class Derived(Posture):
-    """Every figure of a state: the :class:`Posture` plus the ceasefire, beliefs and deterrence."""
+    """Every figure of a state: the :class:`Posture` plus the ceasefire, beliefs, deterrence and
+    the legal actions (:func:`~reassurance.envs.masks.legal`)."""
 
     ceasefire: np.ndarray  # [B] bool, ceasefire in force
     mu: np.ndarray  # [B] public P(US type >= conditional)
     deterrence: np.ndarray  # [B] expected q against a limited violation
     condition_met: np.ndarray  # [B, M] bool, each pledge's condition holds
+    masks: dict[Role, np.ndarray]  # legal values, components side by side: [B, M, K] / [B, K]
 
 
 def condition_met(
@@ -140,10 +144,12 @@ def derived(params: Params, s: State) -> Derived:
     )
     mu = s.belief[:, 1] + s.belief[:, 2]
     deterrence = 1.0 - (1.0 - force.kappa_c) * (1.0 - mu * sc.usa.deterrence * force.reach)
+    met = condition_met(s.pledge_condition, s.us_signal, ceasefire)
     return Derived(
         **vars(force),
         ceasefire=ceasefire,
         mu=mu,
         deterrence=np.where(s.gap_open, 0.0, deterrence),
-        condition_met=condition_met(s.pledge_condition, s.us_signal, ceasefire),
+        condition_met=met,
+        masks=legal(params, s, pledged_k=force.pledged_k, condition_met=met, ceasefire=ceasefire),
     )

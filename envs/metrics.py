@@ -94,23 +94,63 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def _gini(shares: np.ndarray) -> float:
-    n = len(shares)
-    if n < 2:
-        return 0.0
-    diff = np.abs(shares[:, None] - shares[None, :]).sum()
-    return float(diff / (2.0 * n * shares.sum()))
+def _burden_shares(s: State) -> tuple[np.ndarray, np.ndarray]:
+    """Members' shares of the burden ``[n, M]`` and whether anybody bore one ``[n]``."""
+    total = s.burden.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return s.burden / total, total[:, 0] > 0
 
 
-def _per_game(function: Callable[[np.ndarray], float]) -> Callable[[Params, State], np.ndarray]:
-    """A figure computed game by game from the burden row, NaN where nobody bore a burden."""
+def _burden_gini(params: Params, s: State) -> np.ndarray:
+    """Gini of each game's burden shares: sum_ij |s_i - s_j| / (2 M sum_i s_i); NaN where
+    nobody bore a burden."""
+    shares, any_burden = _burden_shares(s)
+    n, M = shares.shape
+    if M < 2:
+        return np.where(any_burden, 0.0, math.nan)
+    diff = np.abs(shares[:, :, None] - shares[:, None, :]).reshape(n, M * M).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(any_burden, diff / (2.0 * M * shares.sum(axis=1)), math.nan)
 
-    def compute(params: Params, s: State) -> np.ndarray:
-        return np.array(
-            [function(row) if row.sum() > 0 else math.nan for row in s.burden], dtype=np.float64
-        )
 
-    return compute
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 0..N-1 along the last axis, ties sharing their average rank (float64)."""
+    order = np.argsort(values, axis=-1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=-1)
+    position = np.broadcast_to(np.arange(values.shape[-1]), values.shape)
+    new = np.ones(values.shape, bool)
+    new[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    first = np.maximum.accumulate(np.where(new, position, 0), axis=-1)
+    last_new = np.ones(values.shape, bool)
+    last_new[..., :-1] = new[..., 1:]
+    last = np.minimum.accumulate(
+        np.where(last_new, position, values.shape[-1])[..., ::-1], axis=-1
+    )[..., ::-1]
+    ranks = np.empty(values.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0, axis=-1)
+    return ranks
+
+
+def _oz_rank_correlation(params: Params, s: State) -> np.ndarray:
+    """Spearman correlation of GDP and burden per game, as :func:`rank_correlation` computes
+    it; NaN where nobody bore a burden or either side is all ties.
+
+    Ranks are multiples of 1/2, so the sums below are exact in any order and the result is the
+    one ``np.corrcoef`` gives game by game."""
+    _, any_burden = _burden_shares(s)
+    n, M = s.burden.shape
+    x = np.broadcast_to(_ranks(params.gdp), (n, M))
+    y = _ranks(s.burden)
+    x = x - x.mean(axis=1, keepdims=True)
+    y = y - y.mean(axis=1, keepdims=True)
+    fact = np.true_divide(1, M - 1) if M > 1 else math.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cxy = (x * y).sum(axis=1) * fact
+        sx = np.sqrt((x * x).sum(axis=1) * fact)
+        sy = np.sqrt((y * y).sum(axis=1) * fact)
+        r = np.clip(cxy / sx / sy, -1.0, 1.0)
+    flat = (np.ptp(x, axis=1) == 0) | (np.ptp(y, axis=1) == 0)
+    return np.where(any_burden & ~flat, r, math.nan)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -135,7 +175,7 @@ def _mean_escalation(params: Params, s: State) -> np.ndarray:
 
 
 def _ceasefire_held(params: Params, s: State) -> np.ndarray:
-    in_force = (s.phase == Phase.DEPLOYMENT) | (s.phase == Phase.TEST)
+    in_force = (s.phase == int(Phase.DEPLOYMENT)) | (s.phase == int(Phase.TEST))
     return (s.ceasefires > 0) & (s.ceasefire_breaks == 0) & in_force
 
 
@@ -163,7 +203,7 @@ SUMMARY: tuple[SummaryField, ...] = (
     ),
     SummaryField(
         "burden_gini", "0..1", "Gini of members' burden shares (burden: USD bn spent deploying)",
-        float, "cohesion", _per_game(lambda row: _gini(row / row.sum())),
+        float, "cohesion", _burden_gini,
         nan_when="nobody bore a burden",
     ),
     SummaryField(
@@ -175,7 +215,7 @@ SUMMARY: tuple[SummaryField, ...] = (
     SummaryField(
         "oz_rank_correlation", "-1..1",
         "Spearman rank correlation of GDP and burden (Olson-Zeckhauser test)", float, "cohesion",
-        lambda p, s: _per_game(lambda row: rank_correlation(p.gdp, row))(p, s),
+        _oz_rank_correlation,
         nan_when="nobody bore a burden, or all burdens are equal",
     ),
     SummaryField(

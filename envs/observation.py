@@ -14,6 +14,7 @@ docstring and ``docs/model.md``, and the text a human player sees (:func:`descri
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -40,6 +41,7 @@ __all__ = [
     "PIECES",
     "Layout",
     "ObservationView",
+    "Observer",
     "Piece",
     "build_observations",
     "describe",
@@ -52,6 +54,9 @@ Owner = Literal["public", "member", "usa", "russia"]
 Show = Literal["onehot", "flag", "percent", "level", "number", "per_member", "member_id", "belief"]
 
 _TYPES = ("disengaged", "conditional", "committed")
+# plain ints: numpy compares arrays with IntEnum members slowly
+_DEPLOYMENT = int(Phase.DEPLOYMENT)
+_IF_US_BACKSTOP = int(Condition.IF_US_BACKSTOP)
 _PLEDGES = ("none", "token", "pct5", "pct10", "pct20")
 
 
@@ -59,33 +64,58 @@ _PLEDGES = ("none", "token", "pct5", "pct10", "pct20")
 class Piece:
     """One named part of an observation.
 
-    ``value(params, state, figures)`` gives ``[B, size]`` (``[B, M, size]`` for member-private
-    pieces); ``size`` is a number of values, or ``None`` for one per member. ``show`` says how a
-    person reads it: a one-hot over ``labels``, a yes/no flag, a percentage, a level (``value x
-    top``, named by ``labels`` if given), a plain number, one number per member, the member's
-    own id, or a distribution over ``labels``.
+    Its values come from one of three functions: ``value(params, state, figures)`` gives
+    ``[B, size]`` (``[B, M, size]`` for member-private pieces); ``hot(params, state, figures)``
+    gives the position of the 1 of a one-hot piece (``[B]``, or ``[B, M]``); ``trait(params)``
+    gives a member-private piece that only the scenario decides (``[M]`` or ``[M, size]``: the
+    member's static traits, written once per buffer). ``size`` is a number of values, or
+    ``None`` for one per member. ``show`` says how a person reads it: a one-hot over
+    ``labels``, a yes/no flag, a percentage, a level (``value x top``, named by ``labels`` if
+    given), a plain number, one number per member, the member's own id, or a distribution over
+    ``labels``.
     """
 
     name: str
     owner: Owner
     doc: str
-    value: Callable[[Params, State, Derived], np.ndarray]
+    value: Callable[[Params, State, Derived], np.ndarray] | None = None
     size: int | None = 1
     high: float = 1.0
     show: Show = "number"
     labels: tuple[str, ...] = ()
     top: int = 0
+    hot: Callable[[Params, State, Derived], np.ndarray] | None = None
+    trait: Callable[[Params], np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        given = [f for f in (self.value, self.hot, self.trait) if f is not None]
+        if len(given) != 1:
+            raise TypeError(f"piece {self.name!r} needs exactly one of value, hot or trait")
+        if self.trait is not None and self.owner != "member":
+            raise TypeError(f"piece {self.name!r}: only member-private pieces are traits")
 
     def width(self, n_members: int) -> int:
         return n_members if self.size is None else self.size
 
+    def compute(self, params: Params, s: State, d: Derived) -> np.ndarray:
+        """The piece's values as float64: ``[B, size]``, or ``[B, M, size]`` if member-private."""
+        if self.value is not None:
+            return np.asarray(self.value(params, s, d), np.float64)
+        if self.hot is not None:
+            return np.eye(self.width(params.n_members))[self.hot(params, s, d)]
+        column = _trait_values(self, params)
+        return np.broadcast_to(column, (s.batch_size, *column.shape)).astype(np.float64)
+
+
+def _trait_values(piece: Piece, params: Params) -> np.ndarray:
+    """``[M, size]`` float64 values of a trait piece."""
+    assert piece.trait is not None
+    values = np.asarray(piece.trait(params), np.float64)
+    return values.reshape(params.n_members, piece.width(params.n_members))
+
 
 def _col(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, np.float64)[..., None]
-
-
-def _one_hot(index: np.ndarray, n: int) -> np.ndarray:
-    return np.eye(n, dtype=np.float64)[index]
 
 
 def _names(enum: type) -> tuple[str, ...]:
@@ -94,7 +124,7 @@ def _names(enum: type) -> tuple[str, ...]:
 
 def _time_left(p: Params, s: State, d: Derived) -> np.ndarray:
     window = p.scenario.force.deployment_window
-    left = np.where(s.phase == Phase.DEPLOYMENT, (s.deadline - s.t) / window, 0.0)
+    left = np.where(s.phase == _DEPLOYMENT, (s.deadline - s.t) / window, 0.0)
     return _col(np.clip(left, 0.0, 1.0))
 
 
@@ -102,37 +132,30 @@ def _top_pledge(p: Params) -> np.ndarray:
     return p.pledge_shares[-1] * p.capacity_k
 
 
-def _trait(
-    values: Callable[[Params], np.ndarray],
-) -> Callable[[Params, State, Derived], np.ndarray]:
-    """A static member trait as a member-private piece ``[B, M, 1]``."""
-
-    def value(p: Params, s: State, d: Derived) -> np.ndarray:
-        column = np.asarray(values(p), np.float64)[None, :, None]
-        return np.broadcast_to(column, (s.batch_size, p.n_members, 1))
-
-    return value
-
-
 def _own_deployed(p: Params, s: State, d: Derived) -> np.ndarray:
-    share = np.divide(
-        s.deployed_k, d.pledged_k, out=np.zeros_like(s.deployed_k), where=d.pledged_k > 0
-    )
+    pledged = d.pledged_k > 0
+    share = np.where(pledged, s.deployed_k / np.where(pledged, d.pledged_k, 1.0), 0.0)
     return _col(share)
+
+
+def _member_mean(x: np.ndarray) -> np.ndarray:
+    """``[B]`` mean over members of small whole numbers or flags ``[B, M]`` (a product with
+    ones: the sums are exact, so this is ``np.mean(x, axis=1)`` to the bit, and faster)."""
+    return (x @ np.ones(x.shape[1])) / x.shape[1]
 
 
 PIECES: tuple[Piece, ...] = (
     Piece("time", "public", "steps played / horizon",
           lambda p, s, d: _col(s.t / p.scenario.horizon), show="percent"),
     Piece("phase", "public", "one-hot war, negotiation, deployment, test",
-          lambda p, s, d: _one_hot(s.phase, 4), 4, show="onehot", labels=_names(Phase)),
+          hot=lambda p, s, d: s.phase, size=4, show="onehot", labels=_names(Phase)),
     Piece("front", "public", "share of its territory Ukraine holds",
           lambda p, s, d: _col(s.front), show="percent"),
     Piece("fortification", "public", "Ukraine's fortification stock, 0..1",
           lambda p, s, d: _col(s.fortification), show="percent"),
     Piece("pending_offer", "public",
           "one-hot none, Russia (no foreign troops), Russia (troops allowed), Ukraine",
-          lambda p, s, d: _one_hot(s.pending, 4), 4, show="onehot", labels=_names(PendingOffer)),
+          hot=lambda p, s, d: s.pending, size=4, show="onehot", labels=_names(PendingOffer)),
     Piece("foreign_troops_allowed", "public",
           "1 if the ceasefire terms admit foreign troops in Ukraine",
           lambda p, s, d: _col(s.foreign_troops_allowed), show="flag"),
@@ -159,11 +182,11 @@ PIECES: tuple[Piece, ...] = (
     Piece("us_belief", "public", "public P(US type) disengaged, conditional, committed",
           lambda p, s, d: s.belief, 3, show="belief", labels=_TYPES),
     Piece("us_signal", "public", "one-hot silent, verbal, conditional backstop, formal guarantee",
-          lambda p, s, d: _one_hot(s.us_signal, 4), 4, show="onehot", labels=_names(Signal)),
+          hot=lambda p, s, d: s.us_signal, size=4, show="onehot", labels=_names(Signal)),
     Piece("us_enablers", "public", "US enablers in place / 3",
           lambda p, s, d: _col(s.us_enablers / 3.0), show="level", top=3),
     Piece("us_pressure", "public", "one-hot none, on Ukraine, sanctions on Russia",
-          lambda p, s, d: _one_hot(s.us_pressure, 3), 3, show="onehot", labels=_names(Pressure)),
+          hot=lambda p, s, d: s.us_pressure, size=3, show="onehot", labels=_names(Pressure)),
     Piece("us_response", "public", "US standing response / 4 (none .. strikes)",
           lambda p, s, d: _col(s.us_response / 4.0), show="level", labels=_names(UsResponse),
           top=4),
@@ -173,7 +196,7 @@ PIECES: tuple[Piece, ...] = (
           lambda p, s, d: _col(s.ru_strikes), show="flag"),
     Piece("russia_test", "public",
           "one-hot comply, probe, limited violation, major offensive, last step",
-          lambda p, s, d: _one_hot(s.ru_test, 4), 4, show="onehot", labels=_names(TestAction)),
+          hot=lambda p, s, d: s.ru_test, size=4, show="onehot", labels=_names(TestAction)),
     Piece("russia_threat", "public", "Russia's threat level / 2",
           lambda p, s, d: _col(s.ru_threat / 2.0), show="level", labels=_names(Threat), top=2),
     Piece("violation_detected", "public", "1 if a probe or violation was detected last step",
@@ -189,41 +212,39 @@ PIECES: tuple[Piece, ...] = (
     Piece("members_deployed", "public", "per member: deployed / (20% of its capacity)",
           lambda p, s, d: s.deployed_k / _top_pledge(p), None, show="per_member"),
     Piece("members_conditional", "public", "per member: 1 if its pledge waits for a US backstop",
-          lambda p, s, d: (s.pledge_condition == Condition.IF_US_BACKSTOP) & (s.pledge_level > 0),
+          lambda p, s, d: (s.pledge_condition == _IF_US_BACKSTOP) & (s.pledge_level > 0),
           None, show="per_member"),
     Piece("members_defected", "public", "per member: 1 if it ever reneged or withdrew",
           lambda p, s, d: s.defected.astype(np.float64), None, show="per_member"),
     Piece("coalition_contributors", "public", "share of members with troops deployed",
-          lambda p, s, d: _col(np.mean(s.deployed_k > 0, axis=1)), show="percent"),
+          lambda p, s, d: _col(_member_mean(s.deployed_k > 0)), show="percent"),
     Piece("coalition_aid", "public", "members' mean aid to Ukraine / 3",
-          lambda p, s, d: _col(np.mean(s.member_aid, axis=1) / 3.0)),
+          lambda p, s, d: _col(_member_mean(s.member_aid) / 3.0)),
     # member-private
     Piece("self_id", "member", "member: one-hot of this member among the members",
-          lambda p, s, d: np.broadcast_to(np.eye(p.n_members), (s.batch_size, p.n_members,
-                                                                p.n_members)),
-          None, show="member_id"),
+          trait=lambda p: np.eye(p.n_members), size=None, show="member_id"),
     Piece("self_gdp", "member", "member: GDP / largest member GDP",
-          _trait(lambda p: p.gdp / p.gdp.max())),
+          trait=lambda p: p.gdp / p.gdp.max()),
     Piece("self_capacity", "member", "member: deployable troops / F*, capped at 1",
-          _trait(lambda p: np.minimum(p.capacity_k / p.threshold_k, 1.0))),
+          trait=lambda p: np.minimum(p.capacity_k / p.threshold_k, 1.0)),
     Piece("self_home_threat", "member", "member: home threat 0..1",
-          _trait(lambda p: p.home_threat)),
+          trait=lambda p: p.home_threat),
     Piece("self_parliament", "member", "member: 1 if a deployment needs a vote",
-          _trait(lambda p: p.parliament_vote), show="flag"),
+          trait=lambda p: p.parliament_vote, show="flag"),
     Piece("self_leadership", "member", "member: private benefit of a visible role 0..1",
-          _trait(lambda p: p.leadership)),
+          trait=lambda p: p.leadership),
     Piece("self_troops_in_ukraine", "member", "member: 1 if its ground troops may go to Ukraine",
-          _trait(lambda p: p.in_ukraine), show="flag"),
+          trait=lambda p: p.in_ukraine, show="flag"),
     Piece("self_declaration", "member", "member: 1 if it signed a declaration of intent",
-          _trait(lambda p: p.declaration), show="flag"),
+          trait=lambda p: p.declaration, show="flag"),
     Piece("self_pledge", "member", "member: one-hot pledge level none, token, 5%, 10%, 20%",
-          lambda p, s, d: _one_hot(s.pledge_level, 5), 5, show="onehot", labels=_PLEDGES),
+          hot=lambda p, s, d: s.pledge_level, size=5, show="onehot", labels=_PLEDGES),
     Piece("self_contribution", "member", "member: one-hot contribution type of its pledge",
-          lambda p, s, d: _one_hot(s.pledge_type, len(Contribution)), len(Contribution),
+          hot=lambda p, s, d: s.pledge_type, size=len(Contribution),
           show="onehot", labels=_names(Contribution)),
     Piece("self_condition", "member",
           "member: one-hot unconditional, if US backstop, after ceasefire",
-          lambda p, s, d: _one_hot(s.pledge_condition, 3), 3, show="onehot",
+          hot=lambda p, s, d: s.pledge_condition, size=3, show="onehot",
           labels=_names(Condition)),
     Piece("self_deployed", "member", "member: deployed / pledged (0 if nothing pledged)",
           _own_deployed),
@@ -235,9 +256,9 @@ PIECES: tuple[Piece, ...] = (
           lambda p, s, d: _col(s.vote_cooldown > 0), show="flag"),
     # hidden, seen only by their owner
     Piece("us_type", "usa", "usa: own type one-hot disengaged, conditional, committed",
-          lambda p, s, d: _one_hot(s.us_type, 3), 3, show="onehot", labels=_TYPES),
+          hot=lambda p, s, d: s.us_type, size=3, show="onehot", labels=_TYPES),
     Piece("resolve", "russia", "russia: own resolve one-hot low, medium, high",
-          lambda p, s, d: _one_hot(s.resolve, 3), 3, show="onehot",
+          hot=lambda p, s, d: s.resolve, size=3, show="onehot",
           labels=("low", "medium", "high")),
 )  # fmt: skip
 
@@ -323,40 +344,148 @@ def layouts(n_members: int) -> dict[Role, Layout]:
     return out
 
 
-def build_observations(
-    params: Params, s: State, d: Derived, layout: dict[Role, Layout]
-) -> dict[Role, np.ndarray]:
-    """Observation vectors (float32): members ``[B, M, size]``, every other role ``[B, size]``;
-    ``d`` is ``derived(params, s)``."""
-    B, M = s.batch_size, params.n_members
-    values = {
-        piece.name: np.asarray(piece.value(params, s, d), np.float64)
-        for piece in PIECES
-        if piece.name in layout[Role.MEMBER].names or piece.owner != "member"
-    }
-    out: dict[Role, np.ndarray] = {}
-    for role in (Role.USA, Role.UKRAINE, Role.RUSSIA):
-        buffer = np.empty((B, layout[role].size), np.float32)
-        for name, where in layout[role].slices().items():
-            buffer[:, where] = values[name].reshape(B, -1)
-        out[role] = buffer
-    members = np.empty((B, M, layout[Role.MEMBER].size), np.float32)
-    for name, where in layout[Role.MEMBER].slices().items():
-        value = values[name]
-        if _BY_NAME[name].owner == "member":
-            members[:, :, where] = value.reshape(B, M, -1)
+class Observer:
+    """Writes every role's observations of a batch of games into float32 arrays.
+
+    Made once per compiled scenario. :meth:`allocate` makes the arrays (members ``[B, M, D]``,
+    the others ``[B, D_role]``) and writes the trait pieces (static member traits, ``self_id``)
+    once; :meth:`write` fills every other column from a state and its figures. The public
+    pieces are computed once per game, into Ukraine's vector (which holds only them), and copied
+    from there into the other roles' vectors (members: broadcast over the member axis). The
+    member pieces that change are built side by side in a small array and copied into the large
+    one in one pass, their one-hots set by position.
+    """
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+        self.layouts = layouts(params.n_members)
+        self.public_size = self.layouts[Role.UKRAINE].size
+        slices = {role: layout.slices() for role, layout in self.layouts.items()}
+        self._public = [
+            (piece, slices[Role.UKRAINE][piece.name]) for piece in PIECES if piece.owner == "public"
+        ]
+        self._private = {
+            role: [
+                (piece, slices[role][piece.name])
+                for piece in PIECES
+                if piece.owner == _OWNER[role] and piece.trait is None
+            ]
+            for role in (Role.USA, Role.RUSSIA, Role.MEMBER)
+        }
+        self._traits = [
+            (slices[Role.MEMBER][piece.name], _trait_values(piece, params).astype(np.float32))
+            for piece in PIECES
+            if piece.trait is not None
+        ]
+        widths = {piece.width(params.n_members) for piece in PIECES if piece.hot is not None}
+        self._eyes = {n: np.eye(n, dtype=np.float32) for n in widths}
+        changing = self._private[Role.MEMBER]
+        start = min(where.start for _, where in changing)
+        self._changing_width = max(where.stop for _, where in changing) - start
+        self._changing = [
+            (piece, slice(where.start - start, where.stop - start)) for piece, where in changing
+        ]
+        self._changing_runs = [
+            (slice(start + a, start + b), slice(a, b))
+            for a, b in _runs(sorted((w.start, w.stop) for _, w in self._changing))
+        ]
+
+    def allocate(self, batch_size: int) -> dict[Role, np.ndarray]:
+        """Observation arrays for ``batch_size`` games, trait columns written (the rest 0)."""
+        B, M = batch_size, self.params.n_members
+        out = {role: np.zeros((B, self.layouts[role].size), np.float32) for role in Role}
+        out[Role.MEMBER] = np.zeros((B, M, self.layouts[Role.MEMBER].size), np.float32)
+        for where, values in self._traits:
+            out[Role.MEMBER][:, :, where] = values
+        return out
+
+    def write(self, s: State, d: Derived, out: dict[Role, np.ndarray]) -> dict[Role, np.ndarray]:
+        """Fill ``out`` (from :meth:`allocate`, ``B`` rows) with the observations of ``s``, ``d``
+        being ``derived(params, s)``; trait columns are left as they are. Returns ``out``."""
+        public = out[Role.UKRAINE]
+        self._fill(public, self._public, s, d)
+        for role in (Role.USA, Role.RUSSIA):
+            out[role][:, : self.public_size] = public
+            self._fill(out[role], self._private[role], s, d)
+        members = out[Role.MEMBER]
+        _copy_rows(members[:, :, : self.public_size], public[:, None, :])
+        changing = self._member_changes(s, d)
+        for where, source in self._changing_runs:
+            _copy_rows(members[:, :, where], changing[:, :, source])
+        return out
+
+    def build(self, s: State, d: Derived) -> dict[Role, np.ndarray]:
+        """New observation arrays for the games of ``s`` (see :func:`build_observations`)."""
+        return self.write(s, d, self.allocate(s.batch_size))
+
+    def _fill(
+        self, out: np.ndarray, pieces: list[tuple[Piece, slice]], s: State, d: Derived
+    ) -> None:
+        p = self.params
+        for piece, where in pieces:
+            if piece.hot is not None:
+                eye = self._eyes[where.stop - where.start]
+                out[..., where] = np.take(eye, piece.hot(p, s, d), axis=0)
+            else:
+                out[..., where] = piece.value(p, s, d)  # type: ignore[misc]
+
+    def _member_changes(self, s: State, d: Derived) -> np.ndarray:
+        """``[B, M, width]``: the member pieces that change, side by side."""
+        p, M = self.params, self.params.n_members
+        changing = np.zeros((s.batch_size, M, self._changing_width), np.float32)
+        rows = _row_starts(s.batch_size * M, self._changing_width)
+        for piece, where in self._changing:
+            if piece.hot is not None:
+                hot = piece.hot(p, s, d).reshape(-1)
+                changing.reshape(-1)[rows + (where.start + hot)] = 1.0
+            else:
+                changing[..., where] = piece.value(p, s, d)  # type: ignore[misc]
+        return changing
+
+
+def _copy_rows(target: np.ndarray, source: np.ndarray) -> None:
+    """``target[...] = source`` for float32 arrays whose last axes are contiguous rows (``source``
+    may broadcast on the others): each row is copied as one block of bytes, which numpy does with
+    one memcpy per row instead of element by element (2 to 3 times faster for these short rows)."""
+    width = target.shape[-1]
+    if target.strides[-1] != 4 or source.strides[-1] != 4 or target.dtype != np.float32:
+        target[...] = source
+        return
+    row = np.dtype((np.void, 4 * width))
+    target.view(row)[..., 0] = np.broadcast_to(source, target.shape).view(row)[..., 0]
+
+
+def _runs(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ``(start, stop)`` spans merged where they touch."""
+    runs: list[tuple[int, int]] = []
+    for a, b in spans:
+        if runs and runs[-1][1] == a:
+            runs[-1] = (runs[-1][0], b)
         else:
-            members[:, :, where] = value.reshape(B, 1, -1)
-    out[Role.MEMBER] = members
-    return out
+            runs.append((a, b))
+    return runs
 
 
-def state_vector(params: Params, s: State, d: Derived, layout: dict[Role, Layout]) -> np.ndarray:
-    """Global state for centralised critics ``[B, size]``: the public pieces, the hidden types
-    and every member's private pieces."""
-    obs = build_observations(params, s, d, layout)
-    B = s.batch_size
-    public_size = sum(layout[Role.UKRAINE].sizes)
+@functools.lru_cache(maxsize=8)
+def _row_starts(rows: int, width: int) -> np.ndarray:
+    """``[rows]``: the flat position where each row of a ``[rows, width]`` array starts."""
+    starts = np.arange(rows, dtype=np.int64) * width
+    starts.flags.writeable = False
+    return starts
+
+
+def build_observations(params: Params, s: State, d: Derived) -> dict[Role, np.ndarray]:
+    """Observation vectors (float32): members ``[B, M, size]``, every other role ``[B, size]``;
+    ``d`` is ``derived(params, s)``. Envs keep an :class:`Observer` instead."""
+    return Observer(params).build(s, d)
+
+
+def state_vector(observations: dict[Role, np.ndarray]) -> np.ndarray:
+    """Global state for centralised critics ``[B, size]`` from every role's observations: the
+    public pieces, the hidden types and every member's private pieces."""
+    obs = observations
+    B = obs[Role.UKRAINE].shape[0]
+    public_size = obs[Role.UKRAINE].shape[1]
     return np.concatenate(
         [
             obs[Role.UKRAINE],

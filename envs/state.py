@@ -17,6 +17,7 @@ from reassurance.envs.actions import COMPONENTS, ESCALATION_KEYS, Phase, Role, S
 from reassurance.envs.scenario import Scenario
 
 __all__ = [
+    "GameStreams",
     "Params",
     "State",
     "StepDraws",
@@ -232,9 +233,91 @@ class State:
 
 # ----------------------------------------------------------------------------- randomness
 
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (the golden ratio, 64 bits)
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_SLOTS = 4096  # random numbers a step may use, per game: the counter is 4096 t' + slot
+_BLOCK = np.uint64(_SLOTS * int(_GAMMA) % 2**64)  # 4096 gamma, wrapped as uint64 arithmetic
+_TO_UNIT = 2.0**-53
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function (Steele, Lea and Flood 2014), on uint64 arrays."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX[0]
+    z = (z ^ (z >> np.uint64(27))) * _MIX[1]
+    return z ^ (z >> np.uint64(31))
+
+
+class GameStreams:
+    """Counter-based random numbers: one stream per game and episode, drawn for all games at once.
+
+    Number ``j`` of step ``t`` of episode ``e`` of a game seeded ``s`` is a pure function of
+    ``(s, e, t, j)``: a stream key ``k = mix(base + (e + 1) gamma)``, with ``base`` 64 bits of
+    ``numpy.random.SeedSequence(s)``, and then ``u = (mix(k + (4096 t' + j + 1) gamma) >> 11)
+    2^-53``, uniform on [0, 1) with 53 bits, where ``mix`` is SplitMix64's output function,
+    ``gamma`` its increment 0x9E3779B97F4A7C15 and ``t' = t + 1`` for the draws of step ``t``
+    (``t' = 0``: the hidden types at reset). Each stream is a stretch of SplitMix64's sequence
+    starting at a pseudo-random point, so games are independent of each other, of how many are
+    batched together and of the order anything is drawn in; a batch computes every game's
+    numbers with a few array operations instead of a loop over per-game generators.
+    """
+
+    def __init__(self, base: np.ndarray) -> None:
+        self.base = np.asarray(base, np.uint64)
+        self.episode = np.zeros(self.base.shape, np.uint64)
+        self.keys = _mix64(self.base + _GAMMA)
+
+    @classmethod
+    def seeded(cls, seeds: list[int | None]) -> GameStreams:
+        """One stream per seed (``None``: fresh entropy from the operating system)."""
+        base = [np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] for seed in seeds]
+        return cls(np.array(base, np.uint64))
+
+    def next_episode(self, games: np.ndarray) -> None:
+        """Start the next episode's streams of ``games`` (indices)."""
+        self.episode[games] += np.uint64(1)
+        self.keys[games] = _mix64(self.base[games] + (self.episode[games] + 1) * _GAMMA)
+
+    def uniforms(self, step: np.ndarray, n: int, games: np.ndarray | None = None) -> np.ndarray:
+        """``[B, n]`` uniforms on [0, 1): numbers ``0..n-1`` of counter block ``step`` (one per
+        game, ``[B]``; ``step + 1`` for the draws of step ``t``, 0 at reset) of each game (of
+        ``games`` only, if given)."""
+        if n > _SLOTS:
+            raise ValueError(f"a step may draw at most {_SLOTS} numbers per game, not {n}")
+        keys = self.keys if games is None else self.keys[games]
+        block = keys + np.asarray(step, np.uint64) * _BLOCK
+        counters = block[:, None] + _slot_offsets(n)
+        return (_mix64(counters) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+    def hidden(self, games: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The uniforms that draw the hidden US type and Russian resolve at reset."""
+        size = self.keys.size if games is None else len(games)
+        u = self.uniforms(np.zeros(size, np.uint64), 2, games)
+        return u[:, 0], u[:, 1]
+
+    def step(self, t: np.ndarray, n_members: int) -> StepDraws:
+        """Every draw of step ``t`` (``[B]``, steps played before it) of every game: the same
+        numbers in the same slots whatever happens. The front's normal comes from two uniforms
+        by the Box-Muller transform."""
+        M = n_members
+        u = self.uniforms(np.asarray(t, np.uint64) + np.uint64(1), M + 5)
+        radius = np.sqrt(-2.0 * np.log1p(-u[:, M + 3]))
+        return StepDraws(
+            vote=u[:, :M],
+            detect=u[:, M],
+            outcome=u[:, M + 1],
+            gap=u[:, M + 2],
+            front=radius * np.cos(2.0 * np.pi * u[:, M + 4]),
+        )
+
+
+def _slot_offsets(n: int) -> np.ndarray:
+    """``[n]``: ``(j + 1) gamma`` for slots ``j = 0..n-1``."""
+    return (np.arange(1, n + 1, dtype=np.uint64) * _GAMMA)[None, :]
+
 
 def draw_hidden(rng: np.random.Generator, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The uniforms that draw the hidden US type and Russian resolve of ``batch_size`` games."""
+    """The uniforms that draw the hidden US type and Russian resolve of ``batch_size`` games,
+    from a numpy generator (tests and analysis; the envs use :class:`GameStreams`)."""
     return rng.random(batch_size), rng.random(batch_size)
 
 
@@ -257,8 +340,8 @@ class StepDraws:
 
 
 def draw_step(rng: np.random.Generator, batch_size: int, n_members: int) -> StepDraws:
-    """Every draw of one step, always the same ones in the same order whatever happens, so one
-    seed and one action sequence give one trajectory bit for bit."""
+    """Every draw of one step from a numpy generator (tests and analysis; the envs use
+    :meth:`GameStreams.step`), always the same ones in the same order whatever happens."""
     B, M = batch_size, n_members
     return StepDraws(
         vote=rng.random((B, M)),

@@ -9,7 +9,7 @@ from reassurance.envs.actions import Role
 from reassurance.envs.figures import derived
 from reassurance.envs.masks import legal_masks
 from reassurance.envs.rules import step
-from reassurance.envs.state import compile_params, draw_step, init_state
+from reassurance.envs.state import GameStreams, compile_params, draw_step, init_state
 
 
 def _random_batch_actions(masks, rng: np.random.Generator) -> dict[Role, np.ndarray]:
@@ -53,6 +53,6 @@ def test_batch_of_one_matches_the_env() -> None:
     env = coalition_v0.parallel_env(scenario="classroom")
     env.reset(seed=4)
     params = compile_params(load_scenario("classroom"))
-    state = init_state(params, 1, np.random.default_rng(4))
+    state = init_state(params, 1, hidden=GameStreams.seeded([4]).hidden())
     for name in ("us_type", "resolve", "front", "belief", "phase"):
         np.testing.assert_array_equal(getattr(state, name), getattr(env.game_state, name))

@@ -8,10 +8,9 @@ import pytest
 
 from reassurance import agents
 from reassurance.envs import ScenarioError, coalition_v0, load_scenario
-from reassurance.envs import coalition as coalition_module
 from reassurance.envs.actions import Commit, Condition, Contribution, Phase, Signal
 from reassurance.envs.masks import concatenate
-from reassurance.envs.state import StepDraws
+from reassurance.envs.state import GameStreams, StepDraws
 from reassurance.evaluation.equilibrium import (
     Game,
     MemberStrategy,
@@ -105,7 +104,8 @@ def _vote_env(deployed: bool, monkeypatch, vote_draw: float, **overrides: float)
         us_signal=Signal.SILENT,
     )
 
-    def draws(rng, batch, members):
+    def draws(streams, t, members):
+        batch = len(t)
         return StepDraws(
             vote=np.full((batch, members), vote_draw),
             detect=np.zeros(batch),
@@ -114,7 +114,7 @@ def _vote_env(deployed: bool, monkeypatch, vote_draw: float, **overrides: float)
             front=np.zeros(batch),
         )
 
-    monkeypatch.setattr(coalition_module, "draw_step", draws)
+    monkeypatch.setattr(GameStreams, "step", draws)
     return env
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -34,12 +36,16 @@ def _agent_arrays(venv, per_role: dict[Role, np.ndarray], game: int) -> dict[str
 
 
 @pytest.mark.parametrize(
-    ("scenario", "max_cycles", "steps"),
-    [("classroom", None, 40), ("brussels-2025-04", 7, 20), ("paris-2026-01", 5, 12)],
+    ("scenario", "max_cycles", "steps", "threads"),
+    [
+        ("classroom", None, 40, 1),
+        ("brussels-2025-04", 7, 20, 2),
+        ("paris-2026-01", 5, 12, 3),
+    ],
 )
-def test_each_game_is_the_pettingzoo_env_with_its_seed(scenario, max_cycles, steps) -> None:
+def test_each_game_is_the_pettingzoo_env_with_its_seed(scenario, max_cycles, steps, threads):
     B, seed = 3, 20
-    venv = CoalitionVectorEnv(scenario, B, max_cycles=max_cycles)
+    venv = CoalitionVectorEnv(scenario, B, max_cycles=max_cycles, threads=threads)
     envs = [coalition_v0.parallel_env(scenario=scenario, max_cycles=max_cycles) for _ in range(B)]
     out = venv.reset(seed=seed)
     obs = [env.reset(seed=seed + b)[0] for b, env in enumerate(envs)]
@@ -124,3 +130,20 @@ def test_seeds_per_game_and_bad_inputs() -> None:
     del actions[Role.USA]
     with pytest.raises(ValueError, match="lack role usa"):
         venv.step(actions)
+
+
+def test_buffers_are_read_only_and_steps_keep_no_memory() -> None:
+    venv = CoalitionVectorEnv("classroom", 64)
+    out = venv.reset(seed=0)
+    assert not out.obs[Role.MEMBER].flags.writeable
+    assert not out.masks[Role.USA].flags.writeable
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # past the first auto-resets
+        out = venv.step(_random_actions(venv, out.masks, rng))
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    for _ in range(100):
+        out = venv.step(_random_actions(venv, out.masks, rng))
+    after, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert after - before < 256 * 1024  # bytes still held after 100 steps (one step's outputs)
