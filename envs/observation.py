@@ -474,10 +474,16 @@ def _row_starts(rows: int, width: int) -> np.ndarray:
     return starts
 
 
-def build_observations(params: Params, s: State, d: Derived) -> dict[Role, np.ndarray]:
+def build_observations(
+    params: Params, s: State, d: Derived, layout: Mapping[Role, Layout] | None = None
+) -> dict[Role, np.ndarray]:
     """Observation vectors (float32): members ``[B, M, size]``, every other role ``[B, size]``;
-    ``d`` is ``derived(params, s)``. Envs keep an :class:`Observer` instead."""
-    return Observer(params).build(s, d)
+    ``d`` is ``derived(params, s)``; ``layout``, if given, must be the game's (:func:`layouts`).
+    Envs keep an :class:`Observer` instead."""
+    observer = Observer(params)
+    if layout is not None and dict(layout) != observer.layouts:
+        raise ValueError("layout is not this game's observation layout (see layouts())")
+    return observer.build(s, d)
 
 
 def state_vector(observations: dict[Role, np.ndarray]) -> np.ndarray:

@@ -25,11 +25,12 @@ def test_demo_prints_turns_and_summary(capsys) -> None:
 
 def test_demo_json_is_deterministic() -> None:
     cmd = [sys.executable, "-m", "reassurance.cli", "demo", "--scenario", "classroom", "--json"]
+    cmd += ["--seed", "3"]
     first = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     second = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert first == second
     assert first["ceasefires"] >= 1  # Ukraine accepts Russia's offer once a force is pledged
-    # Seed 0 draws a disengaged US, which stays silent: the leaders deploy, and Germany's
+    # Seed 3 draws a disengaged US, which stays silent: the leaders deploy, and Germany's
     # pledge, which waits for a US backstop, never does.
     assert first["us_type"] == 0 and first["final_belief_us_backs"] <= 0.3  # never above c
     assert first["contributors"] == 2
