@@ -128,7 +128,7 @@ def bootstrap_ci(
 
 
 def _labels(tournament: StoredTournament, role: str) -> list[str]:
-    return [entry["label"] for entry in tournament.population[role]]
+    return tournament.strategies(role)
 
 
 def ratings(
@@ -367,7 +367,7 @@ def _provenance(tournament: StoredTournament) -> dict[str, Any]:
         "tournament": tournament.name,
         "scenario_id": tournament.scenario_id,
         "scenario_hash": tournament.scenario_hash,
-        "env_version": tournament.env_version,
+        "code_version": tournament.code_version,
         "config_hash": tournament.config_hash,
         "planned_matches": tournament.planned_matches,
         "matches": len(tournament.matches),

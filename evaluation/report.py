@@ -217,7 +217,7 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
             ["", ""],
             [
                 ["scenario", f"`{prov['scenario_id']}` (sha256 `{prov['scenario_hash'][:16]}`)"],
-                ["env version", prov["env_version"]],
+                ["code version", prov["code_version"]],
                 [
                     "matches",
                     f"{prov['matches']} of {prov['planned_matches']} planned; "

@@ -316,7 +316,7 @@ def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None
     ):
         assert heading in text
     stored = read_tournament(db)
-    assert stored.scenario_hash[:16] in text and stored.env_version in text
+    assert stored.scenario_hash[:16] in text and stored.code_version in text
     for png in ("ratings", "returns", "crossplay_member_usa", "cohesion_by_usa", "alpharank"):
         assert (out / f"{png}.png").stat().st_size > 1000
         assert f"({png}.png)" in text
