@@ -333,12 +333,77 @@ def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None
     }
 
 
-def test_sampled_tournament_skips_alpharank(tmp_path: Path) -> None:
+def test_sampled_tournament_ranks_the_played_profiles(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
-    plan = plan_tournament(_config(schedule={"sample": 3, "seed": 0}, seeds=1))
+    plan = plan_tournament(_config(schedule={"sample": 6, "seed": 0}, seeds=1))
     run_tournament(plan, db, workers=0, progress=False)
     tables = analyse(read_tournament(db))
-    assert "5 of 8 seat assignments were not played" in tables["alpharank"]["skipped"]
+    ranked = tables["alpharank"]
+    assert (ranked["profiles"], ranked["played"], ranked["complete"]) == (8, 6, False)
+    assert ranked["ranked"] <= 6 and sum(p["mass"] for p in ranked["top_profiles"]) == (
+        pytest.approx(1.0)
+    )
+    assert "replicator dynamics need every one" in tables["empirical"]["replicator_skipped"]
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out), "--no-plots"]) == 0
+    assert "6 of 8 profiles played (a sampled" in (out / "report.md").read_text()
+
+
+def test_mixed_coalition_report_rates_member_doctrines(tmp_path: Path) -> None:
+    config = _config(
+        population={**SMALL["population"], "member": ["leader", "free-rider", "home-defender"]},
+        coalition={"uniform": True, "drawn": 4, "seed": 2},
+    )
+    db = tmp_path / "m.sqlite"
+    run_tournament(plan_tournament(config), db, workers=0, progress=False)
+    tables = analyse(read_tournament(db))
+    block = tables["member_doctrines"]
+    # 4 drawn mixes x 2 US x 2 Russia x 2 seeds: drawn mixes differ from the uniform ones, so
+    # each of them mixes two doctrines or three
+    assert block["contests"] == 4 * 2 * 2 * 2
+    assert {r["policy"] for r in block["rows"]} == {
+        "member/leader", "member/free-rider", "member/home-defender"
+    }  # fmt: skip
+    assert sum(r["seats"] for r in block["rows"]) == 7 * 8 * 3  # 7 mixes x 8 x 3 seats
+    assert block["game"]["players"] == 3 and block["game"]["hpt_possible_rows"] == 10
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out), "--no-plots"]) == 0
+    text = (out / "report.md").read_text()
+    assert "## Member doctrines beside each other" in text and "`mix-1` (drawn)" in text
+
+
+def test_coalition_mixes_are_validated() -> None:
+    def plan_error(coalition: dict) -> str:
+        with pytest.raises(ValueError) as info:
+            plan_tournament(_config(coalition=coalition))
+        return str(info.value)
+
+    assert "no mix" in _error({**SMALL, "coalition": {"uniform": False}})
+    assert "unknown member seats ['poland']" in plan_error(
+        {"named": {"x": {"poland": "leader", "others": "leader"}}}
+    )
+    assert "seat 'france' has no policy" in plan_error({"named": {"x": {"uk": "leader"}}})
+    message = plan_error({"named": {"x": {"others": "hawk"}}})
+    assert "'hawk' is not in population.member" in message and "member/leader" in message
+    assert "only 6 distinct mixes" in plan_error({"drawn": 7})  # 2 ** 3 - 2 uniform ones
+    plan = plan_tournament(_config(coalition={"uniform": False, "drawn": 6, "seed": 0}))
+    mixes = {tuple(m.seats.values()) for m in plan.mixes}
+    assert len(mixes) == 6 and len(plan.matches) == 6 * 2 * 2 * 2
+    assert plan.strategies("member") == [f"mix-{i}" for i in range(1, 7)]
+
+
+def test_a_database_of_the_old_schema_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
+    import sqlite3
+
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE tournaments (name TEXT, env_version TEXT)")
+        conn.execute("PRAGMA user_version = 1")
+    assert main(["report", str(old), "--out", str(tmp_path / "r"), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "schema 1, written by an older reassurance" in err
+    assert main(["tournament", "classroom-heuristics", "--db", str(old)]) == 2
+    assert "play the tournament again into a new --db" in capsys.readouterr().err
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
