@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 _BATCH_HELP = (
-    "matches played at once on the batched core and written in one transaction (default: 256, "
+    "matches played at once on the batched core and written in one transaction (default: 1024, "
     "reassurance.evaluation.tournament.DEFAULT_BATCH); 1 plays each match alone (one-game path)"
 )
 

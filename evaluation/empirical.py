@@ -24,10 +24,12 @@ Two kinds of table:
 
 Analyses:
 
-- :func:`alpharank_game`: alpha-rank (Omidshafiei et al. 2019) of an :class:`EmpiricalGame`.
-  With every profile played it is OpenSpiel's (:func:`reassurance.evaluation.alpharank.
-  alpharank`). With some never played (a sampled schedule) it is the same Markov chain
-  restricted to the played profiles: from a profile, each of the ``sum_k (|S_k| - 1)``
+- :func:`alpharank_game`: alpha-rank (Omidshafiei et al. 2019) of an :class:`EmpiricalGame`,
+  solved as a linear system. With every profile played it is OpenSpiel's multi-population
+  alpha-rank (the tests check it against ``open_spiel.python.egt.alpharank``, which finds the
+  same distribution by an eigendecomposition, far slower on hundreds of profiles). With some
+  never played (a sampled schedule) it is the same Markov chain restricted to the played
+  profiles: from a profile, each of the ``sum_k (|S_k| - 1)``
   single-population deviations is proposed with probability ``eta = 1 / sum_k (|S_k| - 1)`` and
   fixes with the Fermi/Moran probability if the deviation's profile was played; a proposal to an
   unplayed profile is rejected (the chain stays). Each fixation probability is positive, so the
@@ -57,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from reassurance.envs.actions import Role, agent_role
-from reassurance.evaluation.alpharank import AlphaRankResult, alpharank, scale_to_unit_range
+from reassurance.evaluation.alpharank import AlphaRankResult, scale_to_unit_range
 from reassurance.evaluation.config import ROLES
 from reassurance.evaluation.store import StoredTournament
 
@@ -328,16 +330,6 @@ class PlayedAlphaRank:
 def alpharank_game(game: EmpiricalGame, *, alpha: float, population_size: int) -> PlayedAlphaRank:
     """Alpha-rank of ``game``, payoffs scaled to [0, 1] per player over its played profiles."""
     scaled = np.stack([_scaled(game.payoffs[k], game.played) for k in range(len(game.players))])
-    if game.complete:
-        result = alpharank(
-            list(scaled),
-            alpha=alpha,
-            population_size=population_size,
-            populations=game.players,
-            strategies=game.strategies,
-        )
-        total = int(game.counts.size)
-        return PlayedAlphaRank(result, total, total, 1, True)
     if alpha <= 0 or population_size < 2:
         raise ValueError(
             f"alpha must be > 0 and population_size >= 2, got {alpha} and {population_size}"
@@ -346,10 +338,14 @@ def alpharank_game(game: EmpiricalGame, *, alpha: float, population_size: int) -
     played = np.flatnonzero(game.played.ravel())
     if played.size == 0:
         raise ValueError("no profile of the game was played")
-    groups = _groups(played, sizes)
+    # A complete table is one set: every profile is reached by single deviations.
+    groups = [[int(p) for p in played]] if game.complete else _groups(played, sizes)
     ranked = max(groups, key=lambda g: (len(g), -min(g)))
     mass = np.zeros(int(np.prod(sizes)))
-    mass[ranked] = _stationary(scaled, ranked, sizes, alpha, population_size)
+    if len(ranked) == 1:
+        mass[ranked] = 1.0
+    else:
+        mass[ranked] = _stationary(scaled, ranked, sizes, alpha, population_size)
     result = AlphaRankResult(
         populations=game.players,
         strategies=game.strategies,
@@ -357,7 +353,7 @@ def alpharank_game(game: EmpiricalGame, *, alpha: float, population_size: int) -
         alpha=float(alpha),
         population_size=int(population_size),
     )
-    return PlayedAlphaRank(result, int(played.size), len(ranked), len(groups), False)
+    return PlayedAlphaRank(result, int(played.size), len(ranked), len(groups), game.complete)
 
 
 def _scaled(table: np.ndarray, played: np.ndarray) -> np.ndarray:
@@ -395,33 +391,48 @@ def _groups(played: np.ndarray, sizes: tuple[int, ...]) -> list[list[int]]:
     return groups
 
 
-def _fixation(delta: float, alpha: float, m: int) -> float:
-    """Fermi/Moran fixation probability of a mutant ``delta`` ahead (OpenSpiel's formula)."""
-    u = alpha * delta
-    if abs(u) <= 1e-14:
-        return 1.0 / m
-    with np.errstate(over="ignore"):
-        return float(-np.expm1(-u) / -np.expm1(-m * u))
+def _fixation(delta: np.ndarray, alpha: float, m: int) -> np.ndarray:
+    """Fermi/Moran fixation probability of mutants ``delta`` ahead, OpenSpiel's formula:
+    ``(1 - e^(-u)) / (1 - e^(-m u))`` with ``u = alpha * delta``; ``1/m`` if ``|u| <= 1e-14``."""
+    u = alpha * np.asarray(delta, float)
+    neutral = np.abs(u) <= 1e-14
+    safe = np.where(neutral, 1.0, u)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rho = np.expm1(-safe) / np.expm1(-m * safe)  # a very unfit mutant: finite / inf = 0
+    return np.where(neutral, 1.0 / m, rho)
 
 
 def _stationary(
     scaled: np.ndarray, states: Sequence[int], sizes: tuple[int, ...], alpha: float, m: int
 ) -> np.ndarray:
-    """Stationary distribution of alpha-rank's chain restricted to ``states`` (flat indices)."""
+    """Stationary distribution of alpha-rank's chain restricted to ``states`` (flat profile
+    indices, joined by single-population deviations), solved as a linear system."""
     eta = 1.0 / sum(n - 1 for n in sizes)
-    position = {s: i for i, s in enumerate(states)}
+    states = np.asarray(states, np.int64)
+    n = len(states)
+    position = np.full(int(np.prod(sizes)), -1, np.int64)
+    position[states] = np.arange(n)
+    coords = np.array(np.unravel_index(states, sizes))
     flat = scaled.reshape(len(sizes), -1)
-    chain = np.zeros((len(states), len(states)))
-    for i, state in enumerate(states):
-        for k, other in _neighbours(state, sizes):
-            j = position.get(other)
-            if j is not None:
-                chain[i, j] = eta * _fixation(flat[k, other] - flat[k, state], alpha, m)
-        chain[i, i] = 1.0 - chain[i].sum()
-    system = np.vstack([chain.T - np.eye(len(states)), np.ones(len(states))])
-    target = np.zeros(len(states) + 1)
+    chain = np.zeros((n, n))
+    for k, size in enumerate(sizes):
+        for shift in range(1, size):
+            other = coords.copy()
+            other[k] = (coords[k] + shift) % size
+            target = np.ravel_multi_index(tuple(other), sizes)
+            column = position[target]
+            kept = column >= 0  # deviations to unplayed profiles are rejected
+            delta = flat[k, target[kept]] - flat[k, states[kept]]
+            chain[np.flatnonzero(kept), column[kept]] = eta * _fixation(delta, alpha, m)
+    chain[np.arange(n), np.arange(n)] = 1.0 - chain.sum(axis=1)
+    system = chain.T - np.eye(n)
+    system[-1] = 1.0  # one balance equation is redundant: replace it by sum(pi) = 1
+    target = np.zeros(n)
     target[-1] = 1.0
-    pi = np.linalg.lstsq(system, target, rcond=None)[0]
+    try:
+        pi = np.linalg.solve(system, target)
+    except np.linalg.LinAlgError:
+        pi = np.full(n, np.nan)
     if not np.all(np.isfinite(pi)) or np.any(pi < -1e-9):
         raise ValueError(f"alpha-rank is numerically unstable at alpha={alpha}; lower alpha")
     pi = np.clip(pi, 0.0, None)

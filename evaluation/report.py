@@ -408,6 +408,12 @@ def _empirical_section(block: dict[str, Any]) -> list[str]:
     return [*parts, _table(["role", "shares"], rows), ""]
 
 
+def _plus_minus(value: Any, error: Any) -> str:
+    if error is None or (isinstance(error, float) and math.isnan(error)):
+        return _fmt(value, 2)
+    return f"{_fmt(value, 2)} +- {_fmt(error, 2)}"
+
+
 def _member_section(block: dict[str, Any]) -> list[str]:
     game = block["game"]
     labels = [_short(label) for label in game["strategies"]]
@@ -446,13 +452,21 @@ def _member_section(block: dict[str, Any]) -> list[str]:
         "",
         f"The coalition as a symmetric {game['players']}-player game: {game['hpt_rows']} of "
         f"its {game['hpt_possible_rows']:,} distributions of doctrines over seats were played "
-        "(OpenSpiel's heuristic payoff table). Mean-field payoffs (relative return of a seat "
-        "playing the row's doctrine when the other members all play the column's; least "
-        "squares on the shares of doctrines among the other members):",
+        "(OpenSpiel's heuristic payoff table). Mean-field payoffs, +- an OLS standard error "
+        "(it treats seats as independent, which seats of one match are not: too narrow): the "
+        "relative return of a seat playing the row's doctrine when the other members all play "
+        "the column's, by least squares on the shares of doctrines among the other members (a "
+        "linear model; drawn mixes sit near equal shares, so a corner far from them rests on "
+        "extrapolation and has a wide error):",
         "",
         _table(
             ["doctrine \\ others", *labels],
-            [[label, *row] for label, row in zip(labels, game["mean_field"], strict=True)],
+            [
+                [label, *(_plus_minus(v, e) for v, e in zip(row, errors, strict=True))]
+                for label, row, errors in zip(
+                    labels, game["mean_field"], game["mean_field_se"], strict=True
+                )
+            ],
         ),
         "",
     ]

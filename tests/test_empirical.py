@@ -106,17 +106,16 @@ def test_alpharank_ranks_the_largest_connected_set_of_played_profiles() -> None:
     assert ranked.result.mass[played].sum() == pytest.approx(1.0)
 
 
-def test_played_chain_on_a_complete_game_is_openspiels_alpharank() -> None:
-    from reassurance.evaluation.empirical import _stationary
+def test_alpharank_of_a_complete_game_is_openspiels() -> None:
+    from reassurance.evaluation.alpharank import alpharank  # OpenSpiel's, by eigenvectors
 
     rng = np.random.default_rng(1)
     tables = rng.random((3, 3, 2, 4))
-    game = _game(tables)
-    openspiel = alpharank_game(game, alpha=4.0, population_size=30)
-    assert openspiel.complete
-    scaled = np.stack([(t - t.min()) / (t.max() - t.min()) for t in tables])
-    ours = _stationary(scaled, list(range(tables[0].size)), tables.shape[1:], 4.0, 30)
-    np.testing.assert_allclose(ours, openspiel.result.mass.ravel(), atol=1e-10)
+    ours = alpharank_game(_game(tables, repeats=2), alpha=4.0, population_size=30)
+    assert ours.complete and (ours.played, ours.ranked, ours.groups) == (24, 24, 1)
+    scaled = [(t - t.min()) / (t.max() - t.min()) for t in tables]
+    theirs = alpharank(scaled, alpha=4.0, population_size=30)
+    np.testing.assert_allclose(ours.result.mass, theirs.mass, atol=1e-10)
 
 
 def test_replicator_field_is_openspiels() -> None:
