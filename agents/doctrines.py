@@ -298,6 +298,42 @@ class Transactional(UsaDoctrine):
         }
 
 
+class ByType(UsaDoctrine):
+    """The US as its private type would play: the default US everywhere.
+
+    - type disengaged: ``usa/disengaged`` (silent, no enablers, no response);
+    - type conditional: ``usa/conditional-backstop`` with this doctrine's ``force_share`` and
+      ``enablers`` (a conditional backstop; enablers once Europe has pledged ``force_share`` of
+      F*; ISR and air cover against a violation);
+    - type committed: ``usa/committed-guarantor`` (formal guarantee, full enablers, strikes,
+      sanctions on Russia).
+
+    It reads only its own observation: the type is the private piece ``us_type``.
+    """
+
+    name = "by-type"
+    doctrine = (
+        "Plays its private type: disengaged, a conditional backstop, or a committed guarantor."
+    )
+    tags = frozenset({"by-type", "backstop", "conditional"})
+    defaults = {"force_share": 0.5, "enablers": 2}
+
+    def decide(self, view, rng):
+        us_type = view.index("us_type")
+        by_type = [
+            Disengaged().decide(view, rng),
+            ConditionalBackstop(**self.params).decide(view, rng),
+            CommittedGuarantor().decide(view, rng),
+        ]
+        names = sorted({name for choice in by_type for name in choice})
+        return {
+            name: np.select(
+                [us_type == t for t in range(3)], [choice.get(name, 0) for choice in by_type]
+            )
+            for name in names
+        }
+
+
 # ----------------------------------------------------------------------------- russia
 
 

@@ -41,7 +41,7 @@ __all__ = ["DEFAULT_BOTS", "MatchResult", "play_match", "play_matches", "seat_po
 
 DEFAULT_BOTS: dict[str, str] = {
     "member": "member/conditional-on-us",
-    "usa": "usa/conditional-backstop",
+    "usa": "usa/by-type",
     "ukraine": "ukraine/accepts-with-guarantees",
     "russia": "russia/opportunist",
 }

@@ -19,7 +19,8 @@ _CLASSES: tuple[type[Policy], ...] = (
     *(_random_for(role) for role in ROLE_IDS),
     d.Unconditional, d.ConditionalOnUS, d.FreeRider, d.Leader, d.HomeDefender, d.Reciprocator,
     d.PledgeAndRenege,
-    d.Disengaged, d.WordsOnly, d.ConditionalBackstop, d.CommittedGuarantor, d.Transactional,
+    d.ByType, d.Disengaged, d.WordsOnly, d.ConditionalBackstop, d.CommittedGuarantor,
+    d.Transactional,
     d.Opportunist, d.Hawk, d.Negotiator, d.SalamiSlicer,
     d.Holdout, d.AcceptsWithGuarantees,
 )  # fmt: skip

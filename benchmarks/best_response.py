@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/best_response.py [--scenario classroom] [--seeds 20]``
 
 GAME.md asks for a best-response check of the payoffs before reading anything into trained
-policies. For each value of ``usa.committed_prior`` (the prior that the US is committed), every
+policies. For each value of ``usa.commitment`` (the prior that the US is committed), every
 member starts on ``member/conditional-on-us``; in rounds, each member in turn switches to the
 doctrine with the highest mean return over the same seeds, the others' doctrines fixed, and the
 loop stops when nobody switches (a pure equilibrium among these doctrines) or after
@@ -37,7 +37,7 @@ OPPONENTS = {
 
 def play(scenario: str, prior: float, lineup: dict[str, str], seeds: range) -> list:
     """The match results of ``lineup`` (member id -> doctrine) over ``seeds``."""
-    overrides = {"usa.committed_prior": prior}
+    overrides = {"usa.commitment": prior}
     return [
         agents.play_match(scenario, {**OPPONENTS, **lineup}, seed=s, overrides=overrides)
         for s in seeds

@@ -210,6 +210,18 @@ SUMMARY: tuple[SummaryField, ...] = (
         lambda p, s: s.detections,
     ),
     SummaryField(
+        "probes", "count", "grey-zone probes Russia attempted", int, "conflict",
+        lambda p, s: s.tests[:, 0],
+    ),
+    SummaryField(
+        "limited_violations", "count", "limited violations Russia attempted", int, "conflict",
+        lambda p, s: s.tests[:, 1],
+    ),
+    SummaryField(
+        "major_offensives", "count", "major offensives Russia launched during a ceasefire", int,
+        "conflict", lambda p, s: s.tests[:, 2],
+    ),
+    SummaryField(
         "detection_rate", "share", "detected / attempted probes and violations", float,
         "conflict", lambda p, s: _ratio(s.detections, s.violations),
         nan_when="nothing was attempted",
@@ -222,6 +234,10 @@ SUMMARY: tuple[SummaryField, ...] = (
     SummaryField(
         "mean_escalation", "score", "mean step score over agents and steps", float, "conflict",
         _mean_escalation,
+    ),
+    SummaryField(
+        "russia_escalation", "score", "Russia's mean step score (Rivera et al. scale)", float,
+        "conflict", lambda p, s: s.escalation_sum[:, -1] / np.maximum(s.t, 1), headline=True,
     ),
     SummaryField(
         "steps_to_force", "steps", "first step with F >= F* and E >= E*; -1 if never", int,

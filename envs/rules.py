@@ -211,10 +211,14 @@ def pledge_and_deploy(
       home. Both are reneging (pledged or deployed troops taken back, thousands).
     - ``deploy`` moves the whole pledge into place if its condition holds (with the US signal
       and the ceasefire at the start of the step), no failed vote blocks it and, for members
-      whose deployments need a vote, the vote passes: with probability
-      min(1, ``parliament_pass`` + ``parliament_backstop_bonus`` mu +
-      ``parliament_declaration_bonus`` [declaration signed]). A failed vote blocks
-      deployment for ``force.vote_cooldown`` steps.
+      whose deployments need a vote, the vote passes. A parliament votes on the mission's
+      expected risk: the share of the member's troops exposed to an attack that is neither
+      deterred nor covered by a backstop, risk = exposure(type) location (1 - q-hat)
+      (1 - backstop) (see :func:`backstop`). It passes with probability clip(
+      ``parliament_pass`` - ``parliament_risk`` risk + ``parliament_declaration_bonus``
+      [declaration signed], 0, 1). The US reaches the vote only through q-hat and the
+      backstop, as it reaches the exposure cost. A failed vote blocks deployment for
+      ``force.vote_cooldown`` steps.
     - ``withdraw`` brings every deployed troop home (reneging).
     """
     force = params.scenario.force
@@ -231,11 +235,17 @@ def pledge_and_deploy(
     met = condition_met(condition, s.us_signal, d.ceasefire)
     wants = (member.commit == Commit.DEPLOY) & met & (pledged > deployed + _EPS)
     needs_vote = wants & params.parliament_vote[None, :] & ~s.vote_passed
-    p_pass = np.minimum(
-        1.0,
+    risk = (
+        params.type_exposure[kind]
+        * d.location
+        * ((1.0 - d.deterrence) * (1.0 - backstop(params, s, d)))[:, None]
+    )
+    p_pass = np.clip(
         force.parliament_pass
-        + force.parliament_backstop_bonus * d.mu[:, None]
+        - force.parliament_risk * risk
         + force.parliament_declaration_bonus * params.declaration[None, :],
+        0.0,
+        1.0,
     )
     vote_ok = draws.vote < p_pass
     vote_failed = needs_vote & ~vote_ok
@@ -564,22 +574,23 @@ def member_reward(
     phases: PhaseChange,
     public_good: np.ndarray,
 ) -> np.ndarray:
-    """[B, M]: ``security`` (GDP_i / mean GDP) G + ``visible_role`` leadership_i deployed_i / F*
-    - ``deployment_cost`` cost of deployed / defence budget - ``home_readiness`` home threat
-    deployed / capacity - ``exposure`` exposed (1 - backstop) (x ``war_exposure_factor`` in war)
-    - ``casualties`` exposed severity - ``renege`` reneged (1 + bonus if signed) - ``aid_cost``
-    aid/3 - response costs when a violation is detected - collective-risk loss (GDP-weighted).
-    backstop = 1 - (1 - mu ``usa.deterrence`` ``backstop_credit``[signal])(1 - ``air_defence``
-    US enablers / 3)."""
+    """[B, M]: ``security`` (GDP_i / mean GDP) G + ``visible_role`` leadership_i visible_i / F*
+    [ceasefire] - ``deployment_cost`` cost of deployed / defence budget - ``home_readiness``
+    home threat deployed / capacity - ``exposure`` exposed (1 - backstop) (x
+    ``war_exposure_factor`` in war) - ``casualties`` exposed severity - ``renege`` reneged
+    (1 + bonus if signed) - ``aid_cost`` aid/3 - response costs when a violation is detected
+    - collective-risk loss (GDP-weighted). visible_i = deployed_i visibility(type) location: the
+    private benefit of a visible role in the mission, earned while a ceasefire holds (the
+    mission exists); exposed_i = deployed_i exposure(type) location."""
     sc = params.scenario
     m = sc.rewards.member
     member = act[Role.MEMBER]
     deployed = s.deployed_k
     exposed = deployed * params.type_exposure[s.pledge_type] * d.location
-    backstop = 1.0 - (1.0 - d.mu * sc.usa.deterrence * params.backstop_credit[s.us_signal]) * (
-        1.0 - sc.usa.air_defence * s.us_enablers / 3.0
+    visible = deployed * params.type_visibility[s.pledge_type] * d.location * d.ceasefire[:, None]
+    exposure_mult = np.where(s.phase == Phase.WAR, m.war_exposure_factor, 1.0) * (
+        1.0 - backstop(params, s, d)
     )
-    exposure_mult = np.where(s.phase == Phase.WAR, m.war_exposure_factor, 1.0) * (1.0 - backstop)
     casualty = (
         params.casualty_severity[test.kind]
         * np.where(test.succeeded, 1.0, sc.test.failed_casualty_share)
@@ -588,7 +599,7 @@ def member_reward(
     renege_weight = 1.0 + m.declaration_renege_bonus * params.declaration[None, :]
     return (
         m.security * params.gdp_weight[None, :] * public_good[:, None]
-        + m.visible_role * params.leadership[None, :] * deployed / params.threshold_k
+        + m.visible_role * params.leadership[None, :] * visible / params.threshold_k
         - m.deployment_cost * deployed * params.type_cost[s.pledge_type] / params.budget[None, :]
         - m.home_readiness * params.home_threat[None, :] * deployed / params.capacity_k[None, :]
         - m.exposure * exposed * exposure_mult[:, None]
@@ -598,6 +609,16 @@ def member_reward(
         - params.member_response_cost[member.response] * test.detected[:, None]
         - sc.collective_risk.loss * params.gdp_weight[None, :] * phases.gap_opens[:, None]
     )
+
+
+def backstop(params: Params, s: State, d: Derived) -> np.ndarray:
+    """[B] how much of the exposure of troops in the mission the US covers, 0..1:
+    1 - (1 - mu ``usa.deterrence`` ``backstop_credit``[signal])(1 - ``air_defence`` US
+    enablers / 3). Words count only as far as the public believes the US backs the force (mu)
+    and as the signal commits it; enablers in place (air defence) count whatever the belief."""
+    sc = params.scenario
+    credible = d.mu * sc.usa.deterrence * params.backstop_credit[s.us_signal]
+    return 1.0 - (1.0 - credible) * (1.0 - sc.usa.air_defence * s.us_enablers / 3.0)
 
 
 def usa_reward(
@@ -737,6 +758,7 @@ def accumulate(
         ceasefires=s.ceasefires + talks.concluded,
         ceasefire_breaks=s.ceasefire_breaks + test.breaks,
         violations=s.violations + test.active,
+        tests=s.tests + (np.arange(3) == test.kind[:, None]) * test.active[:, None],
         detections=s.detections + test.detected,
         deadlines_met=s.deadlines_met + (phases.reach_deadline & phases.met_now),
         deadlines=s.deadlines + phases.reach_deadline,

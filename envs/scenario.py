@@ -7,7 +7,7 @@ errors; every number must be finite and inside its documented range (``docs/mode
 them); a boolean is never taken for a number; tables that the rules read in order are checked for
 the order they rely on. ``members`` may be overridden as a mapping from member id to fields::
 
-    load_scenario("brussels-2025-04", overrides={"usa.committed_prior": 0.5,
+    load_scenario("brussels-2025-04", overrides={"usa.commitment": 0.5,
                                                  "members.germany.troops_in_ukraine": True})
 """
 
@@ -103,10 +103,19 @@ class Member(_Frozen):
 
 
 class UsaConfig(_Frozen):
-    """The US: a private type drawn at reset; the prior is public."""
+    """The US: a private type drawn at reset from a public prior set by one commitment axis.
 
-    committed_prior: Probability = Field(description="P(type = committed)")
-    conditional_share: Probability = Field(description="P(type = conditional | not committed)")
+    ``commitment`` c in [0, 1] is the prior probability that the US backs the force (type
+    conditional or committed); among backing types, a committed one has probability c:
+    P(disengaged) = 1 - c, P(conditional) = c (1 - c), P(committed) = c^2. So c = 0 is a US
+    certainly disengaged (the public belief that it backs the force starts at 0), c = 1 one
+    certainly committed (belief 1), and in between the belief starts at c and every type's
+    probability moves monotonically with c.
+    """
+
+    commitment: Probability = Field(
+        description="prior P(US backs the force); 0 certainly disengaged, 1 certainly committed"
+    )
     aid: NonNegative = Field(description="US aid to Ukraine's front strength while not pressuring")
     enabler_share: Share = Field(description="E contributed by US enablers at level 3")
     air_defence: Share = Field(description="exposure cut by US enablers at level 3")
@@ -122,6 +131,18 @@ class UsaConfig(_Frozen):
         description="military weight of a US response none..strikes"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_fields(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            old = sorted({"committed_prior", "conditional_share"} & set(data))
+            if old:
+                raise ValueError(
+                    f"usa.{old[0]} was replaced by usa.commitment (the prior probability that "
+                    "the US backs the force, 0..1; docs/model.md)"
+                )
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> UsaConfig:
         _ordered(self.backstop_credit, "usa.backstop_credit")
@@ -129,13 +150,9 @@ class UsaConfig(_Frozen):
         return self
 
     def type_prior(self) -> tuple[float, float, float]:
-        """P(disengaged), P(conditional), P(committed)."""
-        rest = 1.0 - self.committed_prior
-        return (
-            rest * (1.0 - self.conditional_share),
-            rest * self.conditional_share,
-            self.committed_prior,
-        )
+        """P(disengaged), P(conditional), P(committed) at this commitment (see the class)."""
+        c = self.commitment
+        return (1.0 - c, c * (1.0 - c), c * c)
 
 
 class RussiaConfig(_Frozen):
@@ -185,8 +202,14 @@ class ForceConfig(_Frozen):
     deployable_share: Annotated[Real, Field(gt=0, le=1)] = Field(
         description="default deployable / active personnel"
     )
-    parliament_pass: Probability = Field(description="base probability a vote passes")
-    parliament_backstop_bonus: Probability = Field(description="added times belief mu")
+    parliament_pass: Probability = Field(
+        description="probability a vote passes for a mission that runs no risk"
+    )
+    parliament_risk: Share = Field(
+        description="lost from that probability per unit of the mission's expected risk "
+        "(the share of the member's troops exposed to an attack that is neither deterred nor "
+        "covered by a backstop)"
+    )
     parliament_declaration_bonus: Probability = Field(description="added if signed")
     vote_cooldown: Whole = Field(
         ge=0, le=100, description="steps before a failed vote can be retried"
@@ -212,6 +235,10 @@ class ContributionEffect(_Frozen):
     strength: NonNegative = Field(description="Ukraine strength added per thousand")
     cost: NonNegative = Field(description="USD bn per thousand per year")
     exposure: Share = Field(description="share exposed to attack in Ukraine")
+    visibility: Share = Field(
+        description="visible role earned per thousand while the mission runs (ground in "
+        "Ukraine = 1)"
+    )
 
 
 class ContributionTypes(_Frozen):

@@ -55,6 +55,7 @@ class Params:
     type_strength: np.ndarray
     type_cost: np.ndarray
     type_exposure: np.ndarray
+    type_visibility: np.ndarray
     type_prior: np.ndarray  # [3]
     resolve_levels: np.ndarray  # [3]
     resolve_prior: np.ndarray  # [3]
@@ -139,6 +140,7 @@ def compile_params(scenario: Scenario) -> Params:
         type_strength=by_type("strength"),
         type_cost=by_type("cost"),
         type_exposure=by_type("exposure"),
+        type_visibility=by_type("visibility"),
         type_prior=np.array(scenario.usa.type_prior()),
         resolve_levels=np.array(scenario.russia.resolve_levels),
         resolve_prior=np.array(scenario.russia.resolve_prior),
@@ -208,6 +210,7 @@ class State:
     ceasefires: np.ndarray  # [B]
     ceasefire_breaks: np.ndarray  # [B]
     violations: np.ndarray  # [B] probes and violations attempted
+    tests: np.ndarray  # [B, 3] probes, limited violations and major offensives attempted
     detections: np.ndarray  # [B]
     deadlines_met: np.ndarray  # [B]
     deadlines: np.ndarray  # [B]
@@ -333,6 +336,7 @@ def init_state(
         ceasefires=zeros(np.int64),
         ceasefire_breaks=zeros(np.int64),
         violations=zeros(np.int64),
+        tests=zeros(np.int64, 3),
         detections=zeros(np.int64),
         deadlines_met=zeros(np.int64),
         deadlines=zeros(np.int64),

@@ -124,17 +124,39 @@ class CoalitionVectorEnv:
 
     # -------------------------------------------------------------- API
 
-    def reset(self, seed: int | Sequence[int] | None = None) -> VectorStep:
+    def reset(
+        self,
+        seed: int | Sequence[int] | None = None,
+        *,
+        us_type: Sequence[int] | np.ndarray | None = None,
+        resolve: Sequence[int] | np.ndarray | None = None,
+    ) -> VectorStep:
         """Start a new episode in every game; game ``b`` gets ``seed + b`` (or ``seed[b]``).
 
         Without a seed every game draws fresh entropy from the operating system.
+
+        ``us_type`` and ``resolve`` (one index per game) fix the hidden draws of this first
+        episode instead of drawing them, for analyses that average over the hidden types
+        exactly (conditioning on them) rather than by sampling. The games still draw the same
+        numbers from their generators, so everything else in a game (votes, detection, noise)
+        is the same whatever type it is given; the public belief still starts at the prior.
         """
         B = self.num_games
         if seed is None:
             self._rngs = [np.random.default_rng() for _ in range(B)]
         else:
             self._rngs = [np.random.default_rng(s) for s in self._game_seeds(seed)]
-        self._state = self._new_games(range(B))
+        state = self._new_games(range(B))
+        fixed = {}
+        for name, value, levels in (("us_type", us_type, 3), ("resolve", resolve, 3)):
+            if value is not None:
+                value = np.asarray(value)
+                if value.shape != (B,) or not np.issubdtype(value.dtype, np.integer):
+                    raise ValueError(f"{name} needs one integer per game ({B}), got {value!r}")
+                if ((value < 0) | (value >= levels)).any():
+                    raise ValueError(f"{name} indices must lie in 0..{levels - 1}")
+                fixed[name] = value.astype(np.int64)
+        self._state = state.replace(**fixed) if fixed else state
         self._figures = derived(self.params, self._state)
         self._returns = self._zeros()
         obs, masks = self._observe(self._state, self._figures)

@@ -73,6 +73,7 @@ _COMMAND_MODULES = (
     "reassurance.play",  # play
     "reassurance.training.cli",  # train, sweep
     "reassurance.evaluation.cli",  # tournament, report
+    "reassurance.evaluation.equilibrium",  # equilibrium
 )
 
 

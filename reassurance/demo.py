@@ -2,8 +2,9 @@
 
 The lineup tells the story of the Brussels planning talks: the UK and France lead (they pledge
 early and large and deploy first); every other member pledges ground troops that deploy only
-once the US signals a backstop; the US offers a conditional backstop and puts enablers in once
-Europe has pledged a real force; Russia agrees to a ceasefire and then violates it whenever
+once the US signals a backstop; the US plays its private type (silent if disengaged, a
+conditional backstop with enablers once Europe has pledged a real force, or a formal guarantee
+if committed); Russia agrees to a ceasefire and then violates it whenever
 deterrence looks weak; Ukraine accepts a ceasefire once a force is pledged. It is
 :func:`reassurance.agents.play_match`, so the same seed gives the same game.
 
@@ -24,7 +25,7 @@ DEMO_LINEUP: dict[str, str] = {
     "member": "member/conditional-on-us",
     "uk": "member/leader",
     "france": "member/leader",
-    "usa": "usa/conditional-backstop",
+    "usa": "usa/by-type",
     "russia": "russia/opportunist",
     "ukraine": "ukraine/accepts-with-guarantees",
 }

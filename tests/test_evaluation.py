@@ -107,7 +107,7 @@ def test_plan_keys_are_deterministic_and_cover_the_product() -> None:
     assert plan.population["member"][0].params == {"level": 4, "aid": 2}  # defaults filled in
     other = plan_tournament(_config(first_seed=5))
     assert not {m.key for m in other.matches} & {m.key for m in plan.matches}
-    overridden = plan_tournament(_config(overrides={"usa.committed_prior": 0.9}))
+    overridden = plan_tournament(_config(overrides={"usa.commitment": 0.9}))
     assert overridden.scenario_hash != plan.scenario_hash
 
 

@@ -103,7 +103,9 @@ def test_passing_every_turn_leaves_france_out_of_the_force(monkeypatch, capsys) 
 
 
 def test_same_seed_and_input_give_the_same_game(monkeypatch, capsys) -> None:
-    moves = ["pledge=20% condition=if_us", "commit=deploy aid=medium"] + [""] * 14
+    # Seed 7 draws a US that never signals a backstop, so France's conditional pledge never
+    # may deploy: the moves stay legal every turn.
+    moves = ["pledge=20% condition=if_us", "aid=medium"] + [""] * 14
     args = ("--as", "france", "--seed", "7")
     first = _play(monkeypatch, capsys, moves, *args)
     second = _play(monkeypatch, capsys, moves, *args)
@@ -170,7 +172,7 @@ def test_as_must_name_a_seat_of_the_scenario(monkeypatch, capsys) -> None:
 @pytest.mark.parametrize(
     ("bots", "message"),
     [
-        ("usa=usa/foo", "unknown bot 'usa/foo' for 'usa'; usa bots: usa/committed-guarantor"),
+        ("usa=usa/foo", "unknown bot 'usa/foo' for 'usa'; usa bots: usa/by-type, usa/committed"),
         ("member=usa/words-only", "'usa/words-only' is a usa bot and cannot play 'member'"),
         ("uk=russia/hawk", "member bots: member/conditional-on-us"),
         ("nato=usa/words-only", "unknown seat 'nato'; seats are the roles"),

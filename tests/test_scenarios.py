@@ -48,16 +48,13 @@ def test_scenario_contents_follow_the_seeds() -> None:
     brussels = load_scenario("brussels-2025-04")
     assert 18 <= len(brussels.members) <= 30
     assert brussels.initial.us_signal == "silent"
-    assert brussels.usa.committed_prior < 0.5
+    assert brussels.usa.commitment < 0.5
     paris = load_scenario("paris-2026-01")
     signed = {m.id for m in paris.members if m.declaration_signed}
     assert signed == {"uk", "france"}
     assert not next(m for m in paris.members if m.id == "germany").troops_in_ukraine
     assert paris.initial.us_signal != "silent"
-    assert (
-        load_scenario("us-backstop").usa.committed_prior
-        > load_scenario("us-absent").usa.committed_prior
-    )
+    assert load_scenario("us-backstop").usa.commitment > load_scenario("us-absent").usa.commitment
     classroom = load_scenario("classroom")
     assert [m.id for m in classroom.members] == ["uk", "france", "germany"]
     assert classroom.horizon < brussels.horizon
@@ -104,14 +101,14 @@ def test_unknown_scenario_id_lists_the_known_ones() -> None:
 def test_overrides_from_python() -> None:
     sc = load_scenario(
         "classroom",
-        overrides={"usa.committed_prior": 0.75, "members.germany.troops_in_ukraine": False},
+        overrides={"usa.commitment": 0.75, "members.germany.troops_in_ukraine": False},
     )
-    assert sc.usa.committed_prior == 0.75
+    assert sc.usa.commitment == 0.75
     assert not next(m for m in sc.members if m.id == "germany").troops_in_ukraine
-    nested = load_scenario("classroom", overrides={"usa": {"committed_prior": 0.75}})
+    nested = load_scenario("classroom", overrides={"usa": {"commitment": 0.75}})
     assert nested.usa == sc.usa
-    with pytest.raises(ScenarioError, match=r"committed_prior.*less than or equal to 1"):
-        load_scenario("classroom", overrides={"usa.committed_prior": 1.5})
+    with pytest.raises(ScenarioError, match=r"commitment.*less than or equal to 1"):
+        load_scenario("classroom", overrides={"usa.commitment": 1.5})
     with pytest.raises(ScenarioError, match="belgium"):
         load_scenario("classroom", overrides={"members.belgium.leadership": 0.5})
     with pytest.raises(ScenarioError, match="horizonn"):

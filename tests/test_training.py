@@ -195,7 +195,7 @@ def test_bad_flags_are_refused_before_ray_starts_and_leave_no_folder(
         assert main(["train", "--scenario", "classroom", *flags]) == 2, flags
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (flags, err)
-    sweep = ["sweep", "--scenario", "classroom", "--param", "usa.committed_prior=0,1"]
+    sweep = ["sweep", "--scenario", "classroom", "--param", "usa.commitment=0,1"]
     assert main([*sweep, "--num-env-runners", "2"]) == 2  # 3 CPUs a trial, with its driver
     assert "a trial needs 3 CPUs" in capsys.readouterr().err
     assert main([*sweep, "--seed", str(2**32 - 1), "--seeds", "2"]) == 2
@@ -241,34 +241,34 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config
 def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path) -> None:
     out = tmp_path / "sweep"
     args = ["sweep", "--config", str(tiny_config), "--iterations", "1", "--seeds", "1"]
-    result = _cli(*args, "--param", "usa.committed_prior=0,1", "--out", str(out))
+    result = _cli(*args, "--param", "usa.commitment=0,1", "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     table = (out / "summary.csv").read_text().splitlines()
     assert len(table) == 3  # header + one row per trial
-    assert "usa.committed_prior" in table[0] and "return/member" in table[0]
+    assert "usa.commitment" in table[0] and "return/member" in table[0]
     assert "2 of 2 trials finished" in (out / "summary.md").read_text()
     for value in ("0", "1"):
-        trial = out / "trials" / f"committed_prior={value}_seed=0"
+        trial = out / "trials" / f"commitment={value}_seed=0"
         assert json.loads((trial / "run.json").read_text())["settings"]["overrides"] == {
-            "usa.committed_prior": int(value)
+            "usa.commitment": int(value)
         }
         assert agents.from_checkpoint(trial, role="member").export.iteration == 1
     # Rerun into the same directory: every trial is finished, so nothing trains again.
     summary = (out / "summary.csv").read_text()
-    again = _cli(*args, "--param", "usa.committed_prior=0,1", "--out", str(out))
+    again = _cli(*args, "--param", "usa.commitment=0,1", "--out", str(out))
     assert again.returncode == 0, again.stderr[-3000:]
     assert (out / "summary.csv").read_text() == summary
     for value in ("0", "1"):
-        rows = _rows(out / "trials" / f"committed_prior={value}_seed=0")
+        rows = _rows(out / "trials" / f"commitment={value}_seed=0")
         assert [r["iteration"] for r in rows] == [1]
 
 
 def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> None:
     bad = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prio=0,1")
     assert bad.returncode == 2 and "committed_prio" in bad.stderr
-    value = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prior=0,7")
-    assert value.returncode == 2 and "committed_prior" in value.stderr
-    shape = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prior")
+    value = _cli("sweep", "--config", str(tiny_config), "--param", "usa.commitment=0,7")
+    assert value.returncode == 2 and "commitment" in value.stderr
+    shape = _cli("sweep", "--config", str(tiny_config), "--param", "usa.commitment")
     assert shape.returncode == 2 and "NAME=V1,V2" in shape.stderr
 
 

@@ -115,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--param",
         required=True,
         metavar="NAME=V1,V2,...",
-        help="dotted scenario field and its values, e.g. usa.committed_prior=0,0.5,1",
+        help="dotted scenario field and its values, e.g. usa.commitment=0,0.5,1",
     )
     sweep.add_argument("--seeds", type=int, default=1, help="seeds per value (default 1)")
     sweep.add_argument("--out", help="sweep directory (default: runs/sweep-NAME-TIME)")

@@ -1,6 +1,6 @@
 """Sweeps on Ray Tune: one training run per value of a scenario parameter and per seed.
 
->>> sweep(settings, "usa.committed_prior", [0.0, 1.0], seeds=3, out="runs/s")  # doctest: +SKIP
+>>> sweep(settings, "usa.commitment", [0.0, 1.0], seeds=3, out="runs/s")  # doctest: +SKIP
 
 Every trial is an ordinary training run (``training.run.train``) in ``OUT/trials/<name>/``, with
 its metrics, TensorBoard scalars and checkpoints; Tune schedules the trials (in parallel, as
@@ -35,7 +35,7 @@ the headline figures of :data:`reassurance.envs.metrics.SUMMARY`."""
 
 
 def parse_param(text: str, scenario: str) -> tuple[str, list[Any]]:
-    """``"usa.committed_prior=0,0.5,1"`` -> ``("usa.committed_prior", [0, 0.5, 1])``.
+    """``"usa.commitment=0,0.5,1"`` -> ``("usa.commitment", [0, 0.5, 1])``.
 
     The name is a dotted scenario field (``members.<id>.<field>`` for a member); every value is
     checked against the scenario schema, so a bad name or value fails before any training.
@@ -45,7 +45,7 @@ def parse_param(text: str, scenario: str) -> tuple[str, list[Any]]:
     if not sep or not name or not values_text.strip():
         raise ValueError(
             f"--param {text!r}: expected NAME=V1,V2,... with NAME a scenario field, "
-            "e.g. usa.committed_prior=0,0.5,1"
+            "e.g. usa.commitment=0,0.5,1"
         )
     values = [yaml.safe_load(v.strip()) for v in values_text.split(",") if v.strip()]
     if len(set(map(json.dumps, values))) != len(values):
