@@ -1,4 +1,5 @@
-"""Tables from a tournament's results: returns, ratings, cross-play, cohesion, alpha-rank.
+"""Tables from a tournament's results: returns, ratings, cross-play, cohesion, alpha-rank, the
+empirical game and member doctrines rated beside each other.
 
 Every table is computed from the matches sorted by (assignment, seed), and every random draw
 (bootstrap resamples) comes from a generator seeded by the config's ``analysis.seed`` and the
@@ -8,7 +9,9 @@ Units: returns are summed rewards over an episode (reward units of GAME.md); ``t
 is troops; rates and shares are in [0, 1]; alpha-rank masses sum to 1 over profiles.
 
 *Role return* of a match: the return of the role's seat; for ``member``, the mean return of the
-coalition members (all play the assignment's member policy).
+coalition members. The member role's "policy" in the role tables is the coalition mix (for a
+uniform mix, the one member policy all members play); :func:`member_doctrines` rates the member
+policies seat by seat.
 """
 
 from __future__ import annotations

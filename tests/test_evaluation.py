@@ -122,13 +122,18 @@ def test_sampled_schedule_is_seeded() -> None:
 
 
 def test_shipped_configs_load_and_plan() -> None:
-    assert {"classroom-heuristics", "brussels-heuristics"} <= set(list_tournament_configs())
+    assert {"classroom-heuristics", "brussels-heuristics", "brussels-mixed"} <= set(
+        list_tournament_configs()
+    )
     config, base = load_tournament_config("classroom-heuristics")
     plan = plan_tournament(config, base)
     assert plan.scenario.id == "classroom"
-    assert len(plan.matches) == 8 * 7 * 2 * 4 * 6
+    assert len(plan.matches) == 8 * 8 * 2 * 4 * 6
     config, base = load_tournament_config("brussels-heuristics")
     assert plan_tournament(config, base).scenario.id == "brussels-2025-04"
+    mixed = plan_tournament(*load_tournament_config("brussels-mixed"))
+    assert len(mixed.mixes) == 7 + 2 + 24 and len(mixed.matches) == 33 * 5 * 1 * 2 * 4
+    assert all(len(m.seats) == 19 for m in mixed.mixes)
     with pytest.raises(ValueError, match="classroom-heuristics"):
         load_tournament_config("no-such-tournament")
 
