@@ -118,14 +118,17 @@ def play_batch(scenario: Any, specs: Sequence[MatchSpec]) -> list[MatchOutcome]:
     ``wall_s`` is the batch's time divided by its matches."""
     start = time.perf_counter()
     objects: dict[str, Policy] = {}  # one object per distinct policy: it acts for all its rows
+    seen: dict[int, Policy] = {}  # the plan's ResolvedPolicy objects are shared between seats
     lineups = []
     for spec in specs:
         lineup = {}
         for agent, policy in spec.seats.items():
-            identity = sha256_json(policy.identity())
-            if identity not in objects:
-                objects[identity] = _policy(policy, None)
-            lineup[agent] = objects[identity]
+            if id(policy) not in seen:
+                identity = sha256_json(policy.identity())
+                if identity not in objects:
+                    objects[identity] = _policy(policy, None)
+                seen[id(policy)] = objects[identity]
+            lineup[agent] = seen[id(policy)]
         lineups.append(lineup)
     results = play_matches(
         scenario, lineups, [spec.seed for spec in specs], batch_size=max(1, len(specs))
