@@ -411,6 +411,21 @@ def test_a_database_of_the_old_schema_is_refused_in_one_line(tmp_path: Path, cap
     assert "play the tournament again into a new --db" in capsys.readouterr().err
 
 
+def test_batch_size_flag(tmp_path: Path, capsys) -> None:
+    from reassurance.evaluation.cli import _BATCH_HELP
+    from reassurance.evaluation.tournament import DEFAULT_BATCH, _task_size
+
+    assert f"default: {DEFAULT_BATCH}," in _BATCH_HELP
+    with pytest.raises(SystemExit):
+        main(["tournament", "classroom-heuristics", "--db", str(tmp_path / "x"), "--batch-size",
+              "0"])  # fmt: skip
+    assert "0 is below 1" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    # Ray tasks: equal sizes, a multiple of the CPUs, at most the batch size
+    assert _task_size(1920, 2, 1024) == 960 and _task_size(2688, 2, 1024) == 672
+    assert _task_size(3, 8, 1024) == 1 and _task_size(10_000, 16, 1024) == 625
+
+
 def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
     assert main(["tournament", "atlantis", "--db", str(tmp_path / "x.sqlite")]) == 2
     assert "unknown tournament config 'atlantis'" in capsys.readouterr().err
