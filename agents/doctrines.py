@@ -7,6 +7,7 @@ one-game ``act`` is one row of it.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -42,9 +43,11 @@ _LEVELS = (
 
 
 class Doctrine(Heuristic):
-    """A heuristic with declared parameters: ``defaults`` names them and their default values."""
+    """A heuristic with declared parameters: ``defaults`` names them and their default values,
+    ``ranges`` the interval each number must lie in (every float must be finite)."""
 
     defaults: ClassVar[dict[str, Any]] = {}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {}
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -54,7 +57,11 @@ class Doctrine(Heuristic):
                 f"allowed: {sorted(self.defaults) or 'none'}"
             )
         for name, value in params.items():
-            _check_param(f"{self.role}/{self.name}", name, self.defaults[name], value)
+            agent = f"{self.role}/{self.name}"
+            _check_param(agent, name, self.defaults[name], value)
+            low, high = self.ranges.get(name, (-math.inf, math.inf))
+            if not math.isfinite(float(value)) or not low <= float(value) <= high:
+                raise ValueError(f"{agent}: {name}={value!r} must lie in [{low:g}, {high:g}]")
         super().__init__(**{**self.defaults, **params})
 
 
@@ -123,6 +130,7 @@ class Unconditional(MemberDoctrine):
     doctrine = "Pledges ground troops without conditions and deploys them as soon as it can."
     tags = frozenset({"cooperative", "contributor"})
     defaults = {"level": 3, "response": MemberResponse.REINFORCE, "aid": 1}
+    ranges = {"level": (1, 4), "aid": (0, 3)}
 
     def decide(self, view, rng):
         p = self.params
@@ -137,6 +145,7 @@ class ConditionalOnUS(MemberDoctrine):
     )
     tags = frozenset({"conditional", "contributor"})
     defaults = {"level": 3, "aid": 1}
+    ranges = {"level": (1, 4), "aid": (0, 3)}
 
     def decide(self, view, rng):
         choice = self._standing(view, self.params["level"], Contribution.GROUND,
@@ -163,6 +172,7 @@ class Leader(MemberDoctrine):
     )
     tags = frozenset({"cooperative", "contributor", "leader"})
     defaults = {"level": 4, "aid": 2}
+    ranges = {"level": (1, 4), "aid": (0, 3)}
 
     def decide(self, view, rng):
         choice = self._standing(view, self.params["level"], Contribution.GROUND,
@@ -175,6 +185,7 @@ class HomeDefender(MemberDoctrine):
     doctrine = "Under home threat, gives enablers and logistics from NATO soil instead of troops."
     tags = frozenset({"enabler", "contributor", "home-threat"})
     defaults = {"level": 2, "kind": Contribution.LOGISTICS}
+    ranges = {"level": (1, 4)}
 
     def decide(self, view, rng):
         choice = self._standing(view, self.params["level"], Contribution(self.params["kind"]),
@@ -206,6 +217,7 @@ class PledgeAndRenege(MemberDoctrine):
     doctrine = "Pledges large for the visible role, then reneges when the force must deploy."
     tags = frozenset({"selfish", "defector"})
     defaults = {"level": 4}
+    ranges = {"level": (1, 4)}
 
     def decide(self, view, rng):
         ceasefire, pledged = _ceasefire(view), _pledged(view)
@@ -258,6 +270,7 @@ class ConditionalBackstop(UsaDoctrine):
     )
     tags = frozenset({"conditional", "backstop"})
     defaults = {"force_share": 0.5, "enablers": 2}
+    ranges = {"force_share": (0, 2), "enablers": (0, 3)}
 
     def decide(self, view, rng):
         pledged = view.value("pledged_ratio") >= self.params["force_share"]
@@ -287,6 +300,7 @@ class Transactional(UsaDoctrine):
     )
     tags = frozenset({"conditional", "burden-sharing"})
     defaults = {"europe_share": 0.75}
+    ranges = {"europe_share": (0, 2)}
 
     def decide(self, view, rng):
         backs = view.value("pledged_ratio") >= self.params["europe_share"]
@@ -317,6 +331,7 @@ class ByType(UsaDoctrine):
     )
     tags = frozenset({"by-type", "backstop", "conditional"})
     defaults = {"force_share": 0.5, "enablers": 2}
+    ranges = ConditionalBackstop.ranges
 
     def decide(self, view, rng):
         us_type = view.index("us_type")
@@ -346,6 +361,7 @@ class Opportunist(RussiaDoctrine):
     doctrine = "Agrees to a ceasefire, then probes and violates it whenever deterrence looks weak."
     tags = frozenset({"opportunist"})
     defaults = {"weak": 0.5, "offer_after": 0.2}
+    ranges = {"weak": (0, 1), "offer_after": (0, 1)}
 
     def decide(self, view, rng):
         offer = view.value("time") >= self.params["offer_after"]
@@ -393,6 +409,7 @@ class SalamiSlicer(RussiaDoctrine):
     )
     tags = frozenset({"grey-zone", "opportunist"})
     defaults = {"detection": 0.6}
+    ranges = {"detection": (0, 1)}
 
     def decide(self, view, rng):
         unseen = _ceasefire(view) & (view.value("probe_detection") < self.params["detection"])

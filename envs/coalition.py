@@ -59,8 +59,10 @@ class CoalitionEnv(ParallelEnv):
 
     {actions}
 
-    An action outside the space raises ``ValueError``. A component value that the mask marks
-    illegal is executed as that component's no-op (value 0).
+    Every live agent acts every step: ``step`` takes one action per live agent and refuses a
+    dict that leaves one out (value 0 of every component is the no-op). An action outside the
+    space raises ``ValueError``. A component value that the mask marks illegal is executed as
+    that component's no-op (value 0).
 
     ## Observation space
     ``Dict({{"observations": Box(0, high, (n,), float32), "action_mask": Tuple(MultiBinary(k_1),
@@ -190,6 +192,8 @@ class CoalitionEnv(ParallelEnv):
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+                raise ValueError(f"seed must be an integer >= 0 or None, got {seed!r}")
             self.np_random = np.random.default_rng(seed)
         self.agents = list(self.possible_agents)
         self._set(init_state(self.params, 1, self.np_random))
@@ -280,10 +284,20 @@ class CoalitionEnv(ParallelEnv):
         self._figures = derived(self.params, state)
 
     def _batch_actions(self, actions: Mapping[str, Any]) -> dict[Role, np.ndarray]:
-        unknown = sorted(set(actions) - set(self.agents))
+        if not isinstance(actions, Mapping):
+            raise ValueError(
+                f"actions must be a mapping from agent id to action, got {type(actions).__name__}"
+            )
+        unknown = sorted(set(actions) - set(self.agents), key=str)
         if unknown:
             raise ValueError(
                 f"actions for unknown or finished agents {unknown}; live: {self.agents}"
+            )
+        missing = [agent for agent in self.agents if agent not in actions]
+        if missing:
+            raise ValueError(
+                f"no action for live agents {missing}: every live agent acts each step (value "
+                "0 of every component is its no-op)"
             )
         M = len(self.member_ids)
         batch = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -283,16 +283,12 @@ def figures(*groups: Group) -> tuple[SummaryField, ...]:
     return tuple(f for f in SUMMARY if not groups or f.group in groups)
 
 
-def _rows(s: State, games: np.ndarray) -> State:
-    return State(**{f.name: getattr(s, f.name)[games] for f in fields(State)})
-
-
 def summaries(
     params: Params, s: State, games: Sequence[int] | np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
     """Every summary figure for the games ``games`` of ``s`` (all by default), ``[n]`` each."""
     if games is not None:
-        s = _rows(s, np.asarray(games, np.int64))
+        s = s.rows(np.asarray(games, np.int64))
     return {f.name: np.asarray(f.compute(params, s)) for f in SUMMARY}
 
 

@@ -60,9 +60,11 @@ def turn_report(params: Params, horizon: int, turn: Turn, agents: Sequence[str])
         f"   Pending offer: {pending}"
     )
     lines.append(
-        f"Force: {d.force[0]:,.0f} / {sc.force.threshold_troops:,.0f} troops deployed"
-        f" ({d.pledged_force[0]:,.0f} pledged)   Enablers E={d.enablers[0]:.2f}"
-        f"   Deterrence q={d.deterrence[0]:.2f}"
+        f"Ground force F (effective troops): {d.force[0]:,.0f} of F* "
+        f"{sc.force.threshold_troops:,.0f}; pledged {d.pledged_force[0]:,.0f}"
+    )
+    lines.append(
+        f"Enablers E: {d.enablers[0]:.2f} of 1 (E*)   Deterrence q: {d.deterrence[0]:.2f}"
         + ("   DETERRENCE GAP OPEN" if s.gap_open[0] else "")
     )
     usa = A.ActionView(Role.USA, turn.executed[Role.USA][0])
@@ -92,6 +94,7 @@ def turn_report(params: Params, horizon: int, turn: Turn, agents: Sequence[str])
     )
     lines.append(
         f"{'member':<12}{'pledged':>9}{'deployed':>10}  type/condition                response"
+        "   (troops of every type)"
     )
     for i, member in enumerate(p.member_ids):
         level = int(s.pledge_level[0, i])

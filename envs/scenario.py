@@ -14,6 +14,7 @@ the order they rely on. ``members`` may be overridden as a mapping from member i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,10 +25,12 @@ from reassurance.envs.actions import COMPONENTS, ESCALATION_KEYS, RUNG_NAMES, Ro
 
 __all__ = [
     "Member",
+    "NumberField",
     "Scenario",
     "ScenarioError",
     "list_scenarios",
     "load_scenario",
+    "number_fields",
     "scenario_path",
 ]
 
@@ -530,3 +533,87 @@ def load_scenario(
         raise
     except configs.ConfigError as err:
         raise ScenarioError(str(err)) from None
+
+
+# ----------------------------------------------------------------------------- the schema's numbers
+
+
+@dataclass(frozen=True)
+class NumberField:
+    """One number of the scenario schema: its dotted path (``force.eta``; a tuple's entries as
+    ``test.gains[1]``, a table's as ``belief.signal[0][2]``), its bounds (``None``: unbounded),
+    whether they are strict, whether it is an integer, and its description."""
+
+    path: str
+    low: float | None
+    high: float | None
+    low_strict: bool
+    high_strict: bool
+    integer: bool
+    description: str
+
+    def range_text(self) -> str:
+        left = "(" if self.low_strict else "["
+        right = ")" if self.high_strict else "]"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        kind = "integer " if self.integer else ""
+        return f"{kind}{left}{low}, {high}{right}"
+
+
+def number_fields() -> list[NumberField]:
+    """Every number of the scenario schema outside the member list, with its documented range
+    (the pydantic schema's bounds). Tuple entries and table cells are listed one by one."""
+    schema = Scenario.model_json_schema()
+    defs = schema["$defs"]
+    out: list[NumberField] = []
+
+    def resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
+        ref = node.get("$ref")
+        return defs[ref.rsplit("/", 1)[1]] if ref else node
+
+    def bound(node: Mapping[str, Any], keys: tuple[str, str]) -> tuple[float | None, bool]:
+        for key, strict in zip(keys, (False, True), strict=True):
+            for alias in (key, {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum",
+                                "lt": "exclusiveMaximum"}[key]):  # fmt: skip
+                if alias in node:
+                    return float(node[alias]), strict
+        return None, False
+
+    def walk(node: Mapping[str, Any], path: str, description: str) -> None:
+        node = resolve(node)
+        if "anyOf" in node:
+            for option in node["anyOf"]:
+                if option.get("type") != "null":
+                    walk(option, path, description)
+            return
+        kind = node.get("type")
+        description = node.get("description", description)
+        if kind in ("number", "integer"):
+            low, low_strict = bound(node, ("ge", "gt"))
+            high, high_strict = bound(node, ("le", "lt"))
+            out.append(NumberField(path, low, high, low_strict, high_strict, kind == "integer",
+                                   description))  # fmt: skip
+        elif kind == "object" and "properties" in node:
+            for name, child in node["properties"].items():
+                walk(child, f"{path}.{name}" if path else name, "")
+        elif kind == "array" and "prefixItems" in node:
+            for i, child in enumerate(node["prefixItems"]):
+                walk(child, f"{path}[{i}]", description)
+        elif (
+            kind == "array"
+            and isinstance(node.get("items"), Mapping)
+            and path.startswith("belief.")
+        ):
+            rows, width = 3, 5 if path.endswith("response") else 4
+            for i in range(rows):
+                for j in range(width):
+                    walk(node["items"]["items"], f"{path}[{i}][{j}]", description)
+
+    for name, child in schema["properties"].items():
+        if name not in ("members", "sources", "escalation"):
+            walk(child, name, "")
+    for key in ESCALATION_KEYS:
+        out.append(NumberField(f"escalation.scores.{key}", None, None, False, False, False,
+                               "Rivera et al. (2024) category score"))  # fmt: skip
+    return out

@@ -225,6 +225,10 @@ class State:
     def replace(self, **changes: np.ndarray) -> State:
         return dataclasses.replace(self, **changes)
 
+    def rows(self, games: np.ndarray) -> State:
+        """The state of the games ``games`` (indices) only."""
+        return State(**{f.name: getattr(self, f.name)[games] for f in dataclasses.fields(self)})
+
 
 # ----------------------------------------------------------------------------- randomness
 

@@ -64,7 +64,9 @@ class VectorStep:
     ``summaries`` have one row per entry of ``ended``, in that order. ``terminated`` and
     ``truncated`` say how each game's episode ended (both ``False`` for games still playing).
     ``returns`` is, for the games in ``ended``, each agent's summed reward over the episode that
-    ended, per role like ``rewards`` (reward units of GAME.md).
+    ended, per role like ``rewards`` (reward units of GAME.md). ``final_state`` is the rules
+    state those episodes ended in (rows of ``ended``; ``None`` when none ended), for analyses that
+    need more than the summary (each member's burden, deployments, defections).
     """
 
     obs: dict[Role, np.ndarray]
@@ -76,6 +78,7 @@ class VectorStep:
     final_obs: dict[Role, np.ndarray]
     summaries: dict[str, np.ndarray]
     returns: dict[Role, np.ndarray]
+    final_state: State | None = None
 
 
 class CoalitionVectorEnv:
@@ -190,7 +193,9 @@ class CoalitionVectorEnv:
         final_obs = {role: value[ended] for role, value in obs.items()}
         summary: dict[str, np.ndarray] = {}
         returns = {role: value[ended] for role, value in self._returns.items()}
+        final_state = None
         if ended.size:
+            final_state = state.rows(ended)
             summary = summaries(self.params, state, ended)
             fresh = self._new_games(ended)
             fresh_figures = derived(self.params, fresh)
@@ -212,6 +217,7 @@ class CoalitionVectorEnv:
             final_obs=final_obs,
             summaries=summary,
             returns=returns,
+            final_state=final_state,
         )
 
     # -------------------------------------------------------------- helpers

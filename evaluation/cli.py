@@ -51,6 +51,14 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if args.replay is not None:
+        # The replay writer lives above this library (reassurance.classroom); the command line
+        # that assembles both hands it in (reassurance.cli), so evaluation imports nothing of it.
+        if args.write_replay is None:
+            raise ValueError("--replay needs the classroom package's replay writer")
+        path = args.write_replay(args.db, args.replay, args.out)
+        print(f"wrote {path}: match {args.replay} as a self-contained replay")
+        return 0
     from reassurance.evaluation.report import write_report
 
     path = write_report(args.db, args.out, tournament=args.tournament, plots=not args.no_plots)
@@ -96,4 +104,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--tournament", default=None, help="which tournament, if the file holds several"
     )
     report.add_argument("--no-plots", action="store_true", help="tables only, no PNG plots")
-    report.set_defaults(func=_cmd_report)
+    report.add_argument(
+        "--replay",
+        metavar="KEY",
+        default=None,
+        help="instead of the report, write match KEY (its match_key) as an offline HTML replay",
+    )
+    report.set_defaults(func=_cmd_report, write_replay=None)

@@ -72,6 +72,7 @@ __all__ = [
     "MemberStrategy",
     "Search",
     "best_response_dynamics",
+    "Measured",
     "evaluate_profile",
     "find_equilibria",
     "member_actions",
@@ -200,14 +201,21 @@ class Game:
         return out
 
 
+MEMBER_FIGURES = ("burden", "peak_pledged_k", "peak_deployed_k", "ever_ground", "defected")
+"""Per-member figures of a game's end state (:class:`~reassurance.envs.state.State`): USD bn spent
+deploying, peak troops pledged and deployed (thousands), ground troops ever deployed, reneged."""
+
+
 @dataclass
 class Outcome:
     """What a batch of games produced: per game, each agent's return (reward units of GAME.md),
-    members' returns ``[B, M]`` and Russia's ``[B]``, and every summary figure ``[B]``."""
+    members' returns ``[B, M]`` and Russia's ``[B]``, every summary figure ``[B]``, and the
+    per-member figures of :data:`MEMBER_FIGURES` ``[B, M]``."""
 
     member_returns: np.ndarray
     russia_returns: np.ndarray
     summaries: dict[str, np.ndarray]
+    members: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class _Players:
@@ -276,6 +284,9 @@ def evaluate_profiles(
         summaries={
             k: weighted(np.concatenate([p.summaries[k] for p in parts])) for k in parts[0].summaries
         },
+        members={
+            k: weighted(np.concatenate([p.members[k] for p in parts])) for k in MEMBER_FIGURES
+        },
     )
 
 
@@ -295,6 +306,7 @@ def _play(
     member_returns = np.zeros((B, venv.n_members))
     russia_returns = np.zeros(B)
     summaries = {f.name: np.zeros(B, dtype=np.float64) for f in SUMMARY}
+    per_member = {name: np.zeros((B, venv.n_members)) for name in MEMBER_FIGURES}
     rng = np.random.default_rng(0)  # the doctrines here draw nothing; a generator is required
     groups = [(k, np.flatnonzero(russia == k)) for k in np.unique(russia)]
     while not done.all():
@@ -320,8 +332,10 @@ def _play(
             russia_returns[first] = out.returns[Role.RUSSIA][rows]
             for name in summaries:
                 summaries[name][first] = out.summaries[name][rows]
+            for name in per_member:
+                per_member[name][first] = getattr(out.final_state, name)[rows]
             done[first] = True
-    return Outcome(member_returns, russia_returns, summaries)
+    return Outcome(member_returns, russia_returns, summaries, per_member)
 
 
 # ----------------------------------------------------------------------------- search
@@ -446,6 +460,7 @@ class Equilibrium:
     epsilon: tuple[float, float, float]
     epsilon_player: str
     n_seeds: int
+    outcome: Outcome
 
     def member_labels(self, member_ids: Sequence[str]) -> dict[str, str]:
         return {
@@ -458,6 +473,17 @@ class Equilibrium:
         return _russia_label(self.game.russia_grid[self.profile.russia])
 
 
+@dataclass
+class Measured:
+    """A profile measured on evaluation seeds: every summary figure as (mean, CI low, CI high),
+    epsilon (mean, CI low, CI high), the player who gains it, and the per-seed outcome."""
+
+    figures: dict[str, tuple[float, float, float]]
+    epsilon: tuple[float, float, float]
+    epsilon_player: str
+    outcome: Outcome
+
+
 def evaluate_profile(
     game: Game,
     profile: Profile,
@@ -467,7 +493,7 @@ def evaluate_profile(
     resamples: int = 1000,
     bootstrap_seed: int = 0,
     russia_moves: bool = True,
-) -> tuple[dict[str, tuple[float, float, float]], tuple[float, float, float], str]:
+) -> Measured:
     """Summary figures and epsilon of ``profile`` on ``seeds`` (see the module docs)."""
     rng = np.random.default_rng(bootstrap_seed)
     S = len(seeds)
@@ -494,7 +520,8 @@ def evaluate_profile(
     boot = np.array([max(float(g[:, idx].mean(axis=1).max()) for g in gains) for idx in draws])
     low, high = np.percentile(boot, [2.5, 97.5])
     epsilon = max(best)
-    return figures, (epsilon, min(float(low), epsilon), max(float(high), epsilon)), names[top]
+    interval = (epsilon, min(float(low), epsilon), max(float(high), epsilon))
+    return Measured(figures, interval, names[top], outcome)
 
 
 # ----------------------------------------------------------------------------- starts
@@ -528,15 +555,13 @@ def _starts(
 def doctrine_profile(game: Game, member_ids: Sequence[str], leaders: Sequence[str]) -> Profile:
     """The demo's doctrines on the grid: ``leaders`` pledge 20% ground unconditionally and
     reinforce; the others pledge ground that waits for a US backstop (the nearest level of the
-    grid to 10%); Russia is the first opportunist of its grid."""
+    grid to 10%); Russia is the first opportunist of its grid. A grid without such strategies
+    gives the nearest it has."""
     grid = game.member_grid
 
     def nearest(level: int, condition: Condition) -> int:
-        options = [
-            i
-            for i, s in enumerate(grid)
-            if s.level > 0 and s.kind == Contribution.GROUND and s.condition == condition
-        ]
+        ground = [i for i, s in enumerate(grid) if s.level > 0 and s.kind == Contribution.GROUND]
+        options = [i for i in ground if grid[i].condition == condition] or ground or [0]
         return min(options, key=lambda i: (abs(grid[i].level - level), -grid[i].response))
 
     lead = nearest(4, Condition.UNCONDITIONAL)
@@ -575,7 +600,7 @@ def find_equilibria(
         reached.setdefault(search.profile, []).append(search)
     equilibria = []
     for profile, found in reached.items():
-        figures, epsilon, who = evaluate_profile(
+        measured = evaluate_profile(
             game, profile, eval_seeds, member_ids=member_ids, resamples=resamples
         )
         status = "converged" if all(s.status == "converged" for s in found) else found[0].status
@@ -585,10 +610,11 @@ def find_equilibria(
                 profile=profile,
                 starts=[s.start for s in found],
                 status=status,
-                figures=figures,
-                epsilon=epsilon,
-                epsilon_player=who,
+                figures=measured.figures,
+                epsilon=measured.epsilon,
+                epsilon_player=measured.epsilon_player,
                 n_seeds=len(eval_seeds),
+                outcome=measured.outcome,
             )
         )
     return searches, equilibria

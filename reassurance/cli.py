@@ -9,6 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from reassurance import __version__
 
@@ -50,7 +51,7 @@ def _strict_json(value: object) -> object:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from reassurance.demo import play_demo, threshold_verdict
 
-    summary, deadlines = play_demo(args.scenario, args.seed, quiet=args.json)
+    summary, deadlines = play_demo(args.scenario, args.seed, quiet=args.json, replay=args.replay)
     if args.json:
         # null where the summary has NaN (nothing to measure), as the results database does
         print(json.dumps(_strict_json(summary), indent=2, allow_nan=False))
@@ -74,6 +75,10 @@ _COMMAND_MODULES = (
     "reassurance.training.cli",  # train, sweep
     "reassurance.evaluation.cli",  # tournament, report
     "reassurance.evaluation.equilibrium",  # equilibrium
+    "reassurance.evaluation.calibration",  # calibrate
+    "reassurance.evaluation.sensitivity",  # sensitivity
+    "reassurance.evaluation.experiment",  # experiment
+    "reassurance.classroom.cli",  # classroom
 )
 
 
@@ -90,16 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=seed_argument, default=0, help="seed of the game (an integer >= 0)"
     )
     demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")
+    demo.add_argument(
+        "--replay",
+        metavar="FILE.html",
+        default=None,
+        help="also write the game as a self-contained HTML replay (opens offline)",
+    )
     demo.set_defaults(func=_cmd_demo)
     scenarios = sub.add_parser("scenarios", help="list the shipped scenarios")
     scenarios.set_defaults(func=_cmd_scenarios)
     # Each command family registers its own subcommands; heavy imports wait for the command.
     for module in _COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    sub.choices["report"].set_defaults(write_replay=_tournament_replay)
     return parser
 
 
-_FIXED_HASH_SEED = ("train", "sweep")
+def _tournament_replay(db: str, key: str, out: str) -> Path:
+    """``reassurance report DB --replay KEY``: the match as an offline HTML replay in ``out``."""
+    from reassurance.classroom.replay import tournament_replay, write_replay
+
+    return write_replay(tournament_replay(db, key), Path(out) / f"replay-{key[:12]}.html")
+
+
+_FIXED_HASH_SEED = ("train", "sweep", "experiment")
 
 
 def _fix_hash_seed(args: argparse.Namespace) -> None:

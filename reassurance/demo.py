@@ -13,6 +13,7 @@ Run: ``reassurance demo --scenario classroom --seed 0``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +63,23 @@ _EPS = 1e-9  # the rules' tolerance for "met"
 
 
 def play_demo(
-    scenario: str = "brussels-2025-04", seed: int = 0, quiet: bool = False
+    scenario: str = "brussels-2025-04",
+    seed: int = 0,
+    quiet: bool = False,
+    replay: str | None = None,
 ) -> tuple[dict[str, Any], list[Deadline]]:
     """Play the demo lineup, print each turn report (unless quiet); return the episode summary
-    and the force at each deployment deadline the game reached."""
+    and the force at each deployment deadline the game reached.
+
+    ``replay``: a path ending in ``.html``; the game is also written there as a self-contained
+    replay (:mod:`reassurance.classroom.replay`).
+    """
+    recorder = None
+    if replay is not None:
+        from reassurance.classroom.replay import Recorder, check_replay_path
+
+        check_replay_path(replay)
+        recorder = Recorder(scenario, seed)
     from reassurance.envs.rules import derived
 
     deadlines: list[Deadline] = []
@@ -78,13 +92,25 @@ def play_demo(
             turn = int(state.t[0])
             deadlines.append(Deadline(turn, float(d.force[0]), threshold, float(d.enablers[0])))
 
+    def on_step(env: Any, actions: Any, infos: Any) -> None:
+        at_deadline(env, actions, infos)
+        if recorder is not None:
+            recorder(env, actions, infos)
+            if not quiet:
+                print(recorder.frames[-1]["report"])
+
     result = play_match(
         scenario,
         demo_lineup(scenario),
         seed=seed,
-        render_mode=None if quiet else "human",
-        on_step=at_deadline,
+        render_mode="ansi" if recorder is not None else None if quiet else "human",
+        on_step=on_step,
     )
+    if recorder is not None:
+        from reassurance.classroom.replay import replay_data, write_replay
+
+        data = replay_data(recorder, result, scenario, seed, title=f"Demo game, seed {seed}")
+        print(f"replay written to {write_replay(data, replay)}", file=sys.stderr)
     return result.summary, deadlines
 
 

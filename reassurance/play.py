@@ -32,17 +32,27 @@ from reassurance.envs.metrics import SUMMARY, figures
 if TYPE_CHECKING:
     from reassurance.agents import MatchResult
 
-__all__ = ["Timeline", "format_debrief", "list_bots", "parse_bots", "register", "run_play"]
+__all__ = [
+    "COHESION_METRICS",
+    "CONFLICT_METRICS",
+    "Timeline",
+    "format_debrief",
+    "list_bots",
+    "outcome_sentences",
+    "parse_bots",
+    "register",
+    "run_play",
+]
 
 _WIDTH = 80
 _US_TYPES = ("disengaged", "conditional", "committed")
 
 # The episode summary's cohesion and conflict figures (reassurance.envs.metrics.SUMMARY), with
 # the threshold F* the force is measured against.
-_COHESION = tuple(
+COHESION_METRICS = tuple(
     (f.name, f.description) for f in SUMMARY if f.group == "cohesion" or f.name == "threshold"
 )
-_CONFLICT = tuple((f.name, f.description) for f in figures("conflict"))
+CONFLICT_METRICS = tuple((f.name, f.description) for f in figures("conflict"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -260,7 +270,13 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _outcome(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list[str]:
+def outcome_sentences(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list[str]:
+    """The outcome of a game in three paragraphs: how the war ended, the force, the hidden types.
+
+    ``summary`` is the episode summary, ``final_phase`` the phase after the last turn and
+    ``horizon`` the number of turns the game had. The last paragraph names the hidden US type
+    and Russia's resolve.
+    """
     steps = int(summary["steps"])
     front = 100 * float(summary["final_front"])
     if steps < horizon:
@@ -286,9 +302,13 @@ def _outcome(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list
         f"Ukraine holds {front:.1f}% of its territory. Hidden types: the US was "
         f"{_US_TYPES[int(summary['us_type'])]}, Russia's resolve {summary['russia_resolve']:.2f}."
     )
+    return [head, force, end]
+
+
+def _outcome(summary: Mapping[str, Any], final_phase: str, horizon: int) -> list[str]:
     return [
         textwrap.fill(text, _WIDTH - 1, initial_indent="  ", subsequent_indent="    ")
-        for text in (head, force, end)
+        for text in outcome_sentences(summary, final_phase, horizon)
     ]
 
 
@@ -371,8 +391,8 @@ def format_debrief(
         ["Outcome", *_outcome(summary, final_phase, timeline.horizon)],
         _members_table(timeline, members, seat),
         _escalation_table(timeline, seat),
-        _metrics(summary, "Cohesion (episode summary)", _COHESION),
-        _metrics(summary, "Conflict", _CONFLICT),
+        _metrics(summary, "Cohesion (episode summary)", COHESION_METRICS),
+        _metrics(summary, "Conflict", CONFLICT_METRICS),
         [
             "Scores (summed rewards)",
             textwrap.fill(scores, _WIDTH - 1, initial_indent="  ", subsequent_indent="  "),

@@ -65,3 +65,36 @@ def test_unknown_agent_role() -> None:
     env = make_env()
     with pytest.raises(ValueError, match="unknown agent 'nato'"):
         env.action_space("nato")
+
+
+def test_step_takes_a_mapping_with_every_live_agent() -> None:
+    env = make_env()
+    with pytest.raises(ValueError, match="mapping from agent id to action, got list"):
+        env.step([np.zeros(4, np.int64)])
+    with pytest.raises(ValueError, match=r"no action for live agents \['usa', 'uk'"):
+        env.step({})
+    actions = noop_actions(env)
+    del actions["france"]
+    with pytest.raises(ValueError, match=r"no action for live agents \['france'\]"):
+        env.step(actions)
+
+
+@pytest.mark.parametrize("seed", [True, -1, 2.5, "7"])
+def test_reset_refuses_a_seed_that_is_not_a_non_negative_integer(seed) -> None:
+    env = coalition_v0.parallel_env(scenario="classroom")
+    with pytest.raises(ValueError, match=f"seed must be an integer >= 0 or None, got {seed!r}"):
+        env.reset(seed=seed)
+
+
+def test_view_refuses_a_vector_of_the_wrong_size() -> None:
+    env = make_env()
+    with pytest.raises(ValueError, match=r"has 86 values, got an array of shape \(3,\)"):
+        env.view("uk", np.zeros(3))
+
+
+@pytest.mark.parametrize("value", [float("nan"), -1.0, 2.5])
+def test_doctrine_parameters_outside_their_range_are_refused(value) -> None:
+    from reassurance import agents
+
+    with pytest.raises(ValueError, match=r"europe_share=.* must lie in \[0, 2\]"):
+        agents.make("usa/transactional", europe_share=value)

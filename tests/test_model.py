@@ -199,9 +199,10 @@ def test_analyser_finds_the_equilibrium_known_by_hand() -> None:
         uk, france = search.profile.members
         assert uk == expected_uk
         assert grid[france].level == 0 or grid[france].condition == Condition.IF_US_BACKSTOP
-    figures, epsilon, _ = evaluate_profile(
+    measured = evaluate_profile(
         game, search.profile, np.arange(100, 104), member_ids=["uk", "france"], russia_moves=False
     )
+    figures, epsilon = measured.figures, measured.epsilon
     assert epsilon[0] == pytest.approx(0.0, abs=1e-12)  # nobody gains by deviating
     assert figures["contributors"][0] == 1.0 and figures["contributors_ground"][0] == 1.0
 
@@ -210,10 +211,11 @@ def test_epsilon_is_positive_off_equilibrium_and_names_who_gains() -> None:
     game = _two_player_game()
     grid = game.member_grid
     france_in = grid.index(MemberStrategy(4, Contribution.GROUND, Condition.UNCONDITIONAL))
-    _, epsilon, who = evaluate_profile(
+    measured = evaluate_profile(
         game, Profile((0, france_in), 0), np.arange(2), member_ids=["uk", "france"],
         russia_moves=False,
     )  # fmt: skip
+    epsilon, who = measured.epsilon, measured.epsilon_player
     assert epsilon[0] > 0.1 and epsilon[1] > 0.0 and who in ("uk", "france")
 
 

@@ -138,3 +138,42 @@ def test_random_game_script_renders_every_scenario(scenario: str) -> None:
 def test_member_errors_name_the_member() -> None:
     with pytest.raises(ScenarioError, match=r"members\.germany\.leadership"):
         load_scenario("classroom", overrides={"members.germany.leadership": "x"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"force.pledge_shares": [0, 0.01, 0.05, 0.1, 1.5]}, r"pledge_shares\.4.*less than or"),
+        ({"force.pledge_shares": [0, -0.01, 0.05, 0.1, 0.2]}, r"pledge_shares\.1.*greater than"),
+        ({"force.pledge_shares": [0, 0.1, 0.05, 0.1, 0.2]}, "must start at 0 and rise strictly"),
+        ({"usa.aid": float("inf")}, r"usa\.aid.*finite"),
+        ({"rewards.member.security": float("nan")}, r"security.*finite"),
+        ({"usa.backstop_credit": [0, 0.3, 0.7, 1.2]}, r"backstop_credit\.3.*less than or equal"),
+        ({"test.gains": [-0.01, 0.02, 0.06]}, r"test\.gains\.0.*greater than or equal to 0"),
+        ({"horizon": True}, "a boolean is not a number"),
+        ({"test.gains": [0.05, 0.02, 0.06]}, "test.gains must be non-decreasing"),
+        ({"belief.signal": [[0.5, 0.5, 0, 0], [0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25]]},
+         "greater than 0"),
+    ],
+)  # fmt: skip
+def test_every_number_is_checked_against_its_range(overrides, message) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario("classroom", overrides=overrides)
+
+
+def test_a_missing_escalation_score_is_named(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "configs" / "scenarios" / "brussels-2025-04.yaml").read_text())
+    del raw["escalation"]["scores"]["de_escalation"]
+    path = _write(tmp_path, raw)
+    with pytest.raises(ScenarioError, match=r"escalation.scores lacks \['de_escalation'\]"):
+        load_scenario(path)
+
+
+def test_base_is_read_relative_to_the_file(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    _write(folder, {"base": "classroom", "id": "b", "horizon": 9}, "b.yaml")
+    _write(folder, {"base": "./b.yaml", "id": "a"}, "a.yaml")
+    monkeypatch.chdir(tmp_path)  # not the files' folder
+    assert load_scenario(folder / "a.yaml").horizon == 9
+    assert load_scenario("mine/a.yaml").horizon == 9

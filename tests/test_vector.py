@@ -76,6 +76,11 @@ def test_each_game_is_the_pettingzoo_env_with_its_seed(scenario, max_cycles, ste
                 final = _agent_arrays(venv, out.final_obs, row)
                 for agent in env.possible_agents:
                     np.testing.assert_array_equal(final[agent], obs_b[agent]["observations"])
+                ended_state = env.game_state
+                for name in ("burden", "peak_deployed_k", "defected", "t", "phase"):
+                    np.testing.assert_array_equal(
+                        getattr(out.final_state, name)[row], getattr(ended_state, name)[0]
+                    )
                 summary = next(iter(infos.values()))["episode_summary"]
                 for key, value in summary.items():
                     np.testing.assert_equal(out.summaries[key][row], value)

@@ -1,0 +1,109 @@
+"""The us-commitment experiment at a tiny size: its files and columns, paired seeds, and a rerun
+after a kill that redoes nothing finished."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = """
+import sys
+from reassurance.envs.actions import Condition, Contribution
+from reassurance.evaluation.equilibrium import MemberStrategy
+from reassurance.evaluation.experiment import Options, run_experiment
+
+grid = (MemberStrategy(0), MemberStrategy(4, Contribution.GROUND, Condition.UNCONDITIONAL),
+        MemberStrategy(4, Contribution.GROUND, Condition.IF_US_BACKSTOP))
+options = Options(scenario="classroom", quick=True, seeds=2, commitments=(0.0, 1.0),
+                  populations=("equilibrium", "doctrines"), checks=False, grid=grid)
+run_experiment(options, sys.argv[1], workers=0, progress=False)
+"""
+
+
+def _run(out: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", TINY, str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _parts(out: Path) -> dict[str, tuple[int, float]]:
+    return {str(p.relative_to(out)): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in (out / "parts").rglob("*.json")}  # fmt: skip
+
+
+def test_tiny_experiment_resumes_after_a_kill_and_writes_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "exp"
+    first = _run(out)
+    deadline = time.monotonic() + 600
+    while not (out / "parts").exists() or not list((out / "parts").rglob("*.json")):
+        assert first.poll() is None, first.stderr.read()
+        assert time.monotonic() < deadline, "no part finished in time"
+        time.sleep(0.2)
+    os.kill(first.pid, signal.SIGKILL)  # an interruption after the first finished part
+    first.wait()
+    finished = _parts(out)
+    assert 1 <= len(finished) < 8  # 2 populations x (2 axis + 2 doctrine settings)
+    second = _run(out)
+    assert second.wait(timeout=900) == 0, second.stderr.read()
+    after = _parts(out)
+    assert len(after) == 8
+    for name, stamp in finished.items():
+        assert after[name] == stamp, f"{name} was done again"
+    # results.csv: every population, setting and metric, with its CI and n
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert list(rows[0]) == [
+        "population", "us_commitment", "us_policy", "metric", "mean", "ci_low", "ci_high", "n",
+    ]  # fmt: skip
+    populations = {r["population"] for r in rows}
+    assert populations == {"equilibrium", "doctrines"}
+    settings = {(r["us_commitment"], r["us_policy"]) for r in rows}
+    assert ("0.0", "usa/by-type") in settings and ("1.0", "usa/by-type") in settings
+    assert any(p != "usa/by-type" for _, p in settings)
+    for row in rows:
+        if row["mean"] != "nan":
+            assert float(row["ci_low"]) <= float(row["mean"]) <= float(row["ci_high"])
+    # paired: every setting of a population was played on the same seeds
+    for population in ("equilibrium", "doctrines"):
+        seeds = {json.dumps(json.loads(p.read_text())["seeds"])
+                 for p in (out / "parts" / population).glob("*.json")}  # fmt: skip
+        assert len(seeds) == 1, population
+    summary = (out / "summary.md").read_text()
+    for heading in ("## Tipping point", "## Substitution or complementarity",
+                    "## The stylized facts of GAME.md, checked"):  # fmt: skip
+        assert heading in summary
+    assert (out / "headline.png").stat().st_size > 0
+    assert (out / "plots" / "threshold_met.png").stat().st_size > 0
+    facts = json.loads((out / "facts.json").read_text())
+    assert {f["number"] for f in facts} == {1, 2, 3, 5}  # fact 4 needs the risk settings
+    assert all(f["verdict"] in ("holds", "fails", "mixed", "not testable") for f in facts)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["us-commit"], "unknown experiment 'us-commit'"),
+        (["us-commitment", "--seeds", "1"], "--seeds 1: need at least 2"),
+        (["us-commitment", "--populations", "equilibrium,trainees"], "unknown ['trainees']"),
+        (["us-commitment", "--scenario", "atlantis"], "atlantis"),
+    ],
+)
+def test_bad_experiment_flags_are_one_line(args, message, capsys) -> None:
+    from reassurance.cli import main
+
+    assert main(["experiment", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
