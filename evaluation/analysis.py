@@ -184,11 +184,7 @@ def _role_table(
     tournament: StoredTournament, role: str, seed: int, resamples: int
 ) -> list[dict[str, Any]]:
     labels = _labels(tournament, role)
-    identity = {
-        entry["label"]: {k: v for k, v in entry.items() if k != "label"}
-        for entries in tournament.population.values()
-        for entry in entries
-    }
+    identity = _identities(tournament)
     rated = ratings(tournament.matches, role, labels, identity)
     rows = []
     for label in labels:
@@ -322,6 +318,22 @@ def _nested(array: np.ndarray) -> Any:
     return array.tolist()
 
 
+def _identities(tournament: StoredTournament) -> dict[str, Any]:
+    """Label -> what decides how the policy plays (agent id, parameters, checkpoint hash)."""
+    return {
+        entry["label"]: {k: v for k, v in entry.items() if k != "label"}
+        for entries in tournament.population.values()
+        for entry in entries
+    }
+
+
+def _contest_order(match: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
+    """A hash of what defines a coalition contest (every seat's policy, by identity, and the
+    seed): the rating order depends neither on labels nor on the code version in the keys."""
+    seats = {agent: identity.get(label, label) for agent, label in match["seats"].items()}
+    return sha256_json([seats, match["seed"]])
+
+
 def member_doctrines(
     tournament: StoredTournament, seed: int, resamples: int, alpha: float, m: int
 ) -> dict[str, Any]:
@@ -341,6 +353,7 @@ def member_doctrines(
     per_doctrine: dict[str, list[float]] = defaultdict(list)
     clusters: dict[str, list[int]] = defaultdict(list)
     contests: list[tuple[str, dict[str, float]]] = []
+    identity = _identities(tournament)
     for match, (names, values), match_seed in zip(tournament.matches, samples, seeds,
                                                   strict=True):  # fmt: skip
         by_doctrine: dict[str, list[float]] = defaultdict(list)
@@ -350,11 +363,11 @@ def member_doctrines(
             by_doctrine[name].append(value)
         if len(by_doctrine) > 1:
             scores = {name: float(np.mean(v)) for name, v in by_doctrine.items()}
-            contests.append((match["key"], scores))
+            contests.append((_contest_order(match, identity), scores))
     model = PlackettLuce()
     current = {label: model.rating(name=label) for label in labels}
     counts = dict.fromkeys(labels, 0)
-    for _, scores in sorted(contests):  # match keys: a hash of what decides each match
+    for _, scores in sorted(contests, key=lambda contest: contest[0]):
         entrants = [label for label in labels if label in scores]
         rated = model.rate([[current[e]] for e in entrants], scores=[scores[e] for e in entrants])
         for label, (rating,) in zip(entrants, rated, strict=True):

@@ -371,6 +371,15 @@ def test_mixed_coalition_report_rates_member_doctrines(tmp_path: Path) -> None:
     }  # fmt: skip
     assert sum(r["seats"] for r in block["rows"]) == 7 * 8 * 3  # 7 mixes x 8 x 3 seats
     assert block["game"]["players"] == 3 and block["game"]["hpt_possible_rows"] == 10
+    # Other match keys (as another code version gives): the same table.
+    import dataclasses
+
+    from reassurance.evaluation.analysis import member_doctrines
+
+    stored = read_tournament(db)
+    moved = [{**m, "key": m["key"][::-1]} for m in stored.matches]
+    again = member_doctrines(dataclasses.replace(stored, matches=moved), 0, 200, 10.0, 50)
+    assert json.loads(json.dumps(again)) == json.loads(json.dumps(block))
     out = tmp_path / "report"
     assert main(["report", str(db), "--out", str(out), "--no-plots"]) == 0
     text = (out / "report.md").read_text()
