@@ -10,7 +10,13 @@ import os
 from typing import TYPE_CHECKING
 
 from reassurance.agents.human import HumanPolicy
-from reassurance.agents.match import DEFAULT_BOTS, MatchResult, play_match, seat_policies
+from reassurance.agents.match import (
+    DEFAULT_BOTS,
+    MatchResult,
+    play_match,
+    play_matches,
+    seat_policies,
+)
 from reassurance.agents.policy import Heuristic, Policy, RandomPolicy, Seat
 from reassurance.agents.registry import agent_class, list_agents, make, role_of
 
@@ -35,6 +41,7 @@ __all__ = [
     "from_checkpoint",
     "MatchResult",
     "play_match",
+    "play_matches",
     "seat_policies",
     "Heuristic",
     "HumanPolicy",

@@ -8,13 +8,16 @@
 
 The command line does the same: ``reassurance tournament classroom-heuristics --db
 results.sqlite`` then ``reassurance report results.sqlite --out report/``. See
-``docs/evaluation.md`` for the tables, the rating method, the schedule and the database schema.
+``docs/evaluation.md`` for the tables, the rating method, the schedule, coalition mixes and the
+database schema; :mod:`reassurance.evaluation.empirical` builds payoff tables from any samples.
 Ray, matplotlib and OpenSpiel are imported only when a run, a plot or a ranking needs them.
 """
 
 from reassurance.evaluation.config import (
     ROLES,
+    Coalition,
     MatchSpec,
+    Mix,
     Plan,
     ResolvedPolicy,
     TournamentConfig,
@@ -30,7 +33,9 @@ from reassurance.evaluation.tournament import RunReport, run_tournament
 
 __all__ = [
     "ROLES",
+    "Coalition",
     "MatchSpec",
+    "Mix",
     "Plan",
     "ResolvedPolicy",
     "RunReport",

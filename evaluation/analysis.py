@@ -1,4 +1,5 @@
-"""Tables from a tournament's results: returns, ratings, cross-play, cohesion, alpha-rank.
+"""Tables from a tournament's results: returns, ratings, cross-play, cohesion, alpha-rank, the
+empirical game and member doctrines rated beside each other.
 
 Every table is computed from the matches sorted by (assignment, seed), and every random draw
 (bootstrap resamples) comes from a generator seeded by the config's ``analysis.seed`` and the
@@ -8,7 +9,9 @@ Units: returns are summed rewards over an episode (reward units of GAME.md); ``t
 is troops; rates and shares are in [0, 1]; alpha-rank masses sum to 1 over profiles.
 
 *Role return* of a match: the return of the role's seat; for ``member``, the mean return of the
-coalition members (all play the assignment's member policy).
+coalition members. The member role's "policy" in the role tables is the coalition mix (for a
+uniform mix, the one member policy all members play); :func:`member_doctrines` rates the member
+policies seat by seat.
 """
 
 from __future__ import annotations
@@ -22,10 +25,19 @@ from typing import Any
 import numpy as np
 from openskill.models import PlackettLuce
 
-from reassurance.envs.actions import Role, agent_role
 from reassurance.envs.metrics import headline, summary_field
 from reassurance.evaluation.alpharank import alpharank, scale_to_unit_range
 from reassurance.evaluation.config import ROLES
+from reassurance.evaluation.empirical import (
+    alpharank_game,
+    coalition_samples,
+    heuristic_payoff_table,
+    mean_field_matrix,
+    replicator_game,
+    replicator_symmetric,
+    role_game,
+    role_return,
+)
 from reassurance.evaluation.hashing import canonical, sha256_json
 from reassurance.evaluation.store import StoredTournament
 
@@ -35,7 +47,7 @@ __all__ = [
     "bootstrap_ci",
     "cohesion_by",
     "crossplay",
-    "meta_game",
+    "member_doctrines",
     "ratings",
     "role_return",
 ]
@@ -60,15 +72,6 @@ def _rng(seed: int, *names: str) -> np.random.Generator:
     """A generator seeded by ``seed`` and names (sha256, so stable across processes)."""
     words = [int.from_bytes(hashlib.sha256(n.encode()).digest()[:4], "little") for n in names]
     return np.random.default_rng([seed, *words])
-
-
-def role_return(match: Mapping[str, Any], role: str) -> float:
-    """The return of ``role`` in a match; for members, the mean over the member seats."""
-    returns = match["returns"]
-    if role != "member":
-        return float(returns[role])
-    values = [v for agent, v in returns.items() if agent_role(agent) is Role.MEMBER]
-    return float(np.mean(values))
 
 
 def _value(match: Mapping[str, Any], metric: str) -> float:
@@ -128,7 +131,7 @@ def bootstrap_ci(
 
 
 def _labels(tournament: StoredTournament, role: str) -> list[str]:
-    return [entry["label"] for entry in tournament.population[role]]
+    return tournament.strategies(role)
 
 
 def ratings(
@@ -181,11 +184,7 @@ def _role_table(
     tournament: StoredTournament, role: str, seed: int, resamples: int
 ) -> list[dict[str, Any]]:
     labels = _labels(tournament, role)
-    identity = {
-        entry["label"]: {k: v for k, v in entry.items() if k != "label"}
-        for entries in tournament.population.values()
-        for entry in entries
-    }
+    identity = _identities(tournament)
     rated = ratings(tournament.matches, role, labels, identity)
     rows = []
     for label in labels:
@@ -264,54 +263,159 @@ def cohesion_by(
     return rows
 
 
-def meta_game(tournament: StoredTournament) -> tuple[list[np.ndarray], list[list[str]], int]:
-    """The role meta-game: one payoff table per role over all seat assignments.
-
-    Entry ``[i_member, i_usa, i_ukraine, i_russia]`` of role ``k``'s table is role ``k``'s mean
-    return over the seeds of that assignment (NaN where it was not played). Also returns the
-    labels per role and the number of assignments never played.
-    """
-    labels = [_labels(tournament, role) for role in ROLES]
-    index = [{label: i for i, label in enumerate(ls)} for ls in labels]
-    shape = tuple(len(ls) for ls in labels)
-    sums = np.zeros((len(ROLES), *shape))
-    counts = np.zeros(shape)
-    for match in tournament.matches:
-        profile = tuple(index[k][match["lineup"][role]] for k, role in enumerate(ROLES))
-        counts[profile] += 1
-        for k, role in enumerate(ROLES):
-            sums[(k, *profile)] += role_return(match, role)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tables = [np.where(counts > 0, sums[k] / np.maximum(counts, 1), np.nan) for k in range(4)]
-    return tables, labels, int(np.sum(counts == 0))
-
-
 def _alpharank_table(tournament: StoredTournament, alpha: float, m: int) -> dict[str, Any]:
-    tables, labels, missing = meta_game(tournament)
-    if missing:
-        return {
-            "skipped": (
-                f"{missing} of {tables[0].size} seat assignments were not played (a sampled "
-                "or unfinished schedule); alpha-rank needs every one"
-            )
-        }
-    result = alpharank(
-        [scale_to_unit_range(t) for t in tables],
-        alpha=alpha,
-        population_size=m,
-        populations=ROLES,
-        strategies=labels,
-    )
+    """Alpha-rank of the role meta-game (every profile, or the played ones of a sampled
+    schedule), with the best played deviation of each role from the top profile."""
+    game = role_game(tournament)
+    ranked = alpharank_game(game, alpha=alpha, population_size=m)
+    result = ranked.result
+    top = result.top_profiles(10)
+    gains = game.deviation_gains(top[0][0])
     return {
         "alpha": alpha,
         "population_size": m,
-        "payoff_scaling": "each role's table mapped onto [0, 1]",
+        "payoff_scaling": "each role's table mapped onto [0, 1] over its played profiles",
+        "profiles": int(game.counts.size),
+        "played": ranked.played,
+        "ranked": ranked.ranked,
+        "groups": ranked.groups,
+        "complete": ranked.complete,
         "marginals": {role: result.marginal(role) for role in ROLES},
         "top_profiles": [
             {"profile": dict(zip(ROLES, names, strict=True)), "mass": mass}
-            for names, mass in result.top_profiles(10)
+            for names, mass in top
+            if mass > 0
         ],
+        "top_deviations": {role: {"to": to, "gain": gain} for role, (to, gain) in gains.items()},
     }
+
+
+def _empirical_table(tournament: StoredTournament) -> dict[str, Any]:
+    """The role meta-game's size and coverage, and where replicator dynamics end on it."""
+    game = role_game(tournament)
+    played = game.counts[game.played]
+    out: dict[str, Any] = {
+        "players": list(game.players),
+        "strategies": {
+            role: list(s) for role, s in zip(game.players, game.strategies, strict=True)
+        },  # fmt: skip
+        "profiles": int(game.counts.size),
+        "played": int(game.played.sum()),
+        "samples_per_profile": [int(played.min()), int(played.max())],
+        "payoffs": {role: _nested(game.payoffs[k]) for k, role in enumerate(game.players)},
+    }
+    if game.complete:
+        out["replicator"] = replicator_game(game)
+    else:
+        out["replicator_skipped"] = (
+            f"{out['profiles'] - out['played']} of {out['profiles']} profiles were not played; "
+            "replicator dynamics need every one"
+        )
+    return out
+
+
+def _nested(array: np.ndarray) -> Any:
+    return array.tolist()
+
+
+def _identities(tournament: StoredTournament) -> dict[str, Any]:
+    """Label -> what decides how the policy plays (agent id, parameters, checkpoint hash)."""
+    return {
+        entry["label"]: {k: v for k, v in entry.items() if k != "label"}
+        for entries in tournament.population.values()
+        for entry in entries
+    }
+
+
+def _contest_order(match: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
+    """A hash of what defines a coalition contest (every seat's policy, by identity, and the
+    seed): the rating order depends neither on labels nor on the code version in the keys."""
+    seats = {agent: identity.get(label, label) for agent, label in match["seats"].items()}
+    return sha256_json([seats, match["seed"]])
+
+
+def member_doctrines(
+    tournament: StoredTournament, seed: int, resamples: int, alpha: float, m: int
+) -> dict[str, Any]:
+    """Member doctrines rated from seats where they played beside other doctrines.
+
+    ``rows``: per doctrine, the member seats it played, its mean *seat-relative* return (the
+    seat's return minus that agent's mean over the tournament) with a bootstrap CI over seeds,
+    and an openskill rating from *coalition contests*: each match whose coalition mixed
+    doctrines ranks the doctrines present by the mean seat-relative return of their seats.
+    ``game``: the coalition as a symmetric game (:mod:`~reassurance.evaluation.empirical`): the
+    heuristic payoff table's coverage, the mean-field matrix, its replicator rest point and its
+    alpha-rank.
+    """
+    labels = [entry["label"] for entry in tournament.population["member"]]
+    samples = coalition_samples(tournament)
+    seeds = [match["seed"] for match in tournament.matches]
+    per_doctrine: dict[str, list[float]] = defaultdict(list)
+    clusters: dict[str, list[int]] = defaultdict(list)
+    contests: list[tuple[str, dict[str, float]]] = []
+    identity = _identities(tournament)
+    for match, (names, values), match_seed in zip(tournament.matches, samples, seeds,
+                                                  strict=True):  # fmt: skip
+        by_doctrine: dict[str, list[float]] = defaultdict(list)
+        for name, value in zip(names, values, strict=True):
+            per_doctrine[name].append(value)
+            clusters[name].append(match_seed)
+            by_doctrine[name].append(value)
+        if len(by_doctrine) > 1:
+            scores = {name: float(np.mean(v)) for name, v in by_doctrine.items()}
+            contests.append((_contest_order(match, identity), scores))
+    model = PlackettLuce()
+    current = {label: model.rating(name=label) for label in labels}
+    counts = dict.fromkeys(labels, 0)
+    for _, scores in sorted(contests, key=lambda contest: contest[0]):
+        entrants = [label for label in labels if label in scores]
+        rated = model.rate([[current[e]] for e in entrants], scores=[scores[e] for e in entrants])
+        for label, (rating,) in zip(entrants, rated, strict=True):
+            current[label] = rating
+            counts[label] += 1
+    rows = []
+    for label in labels:
+        mean, low, high, n = bootstrap_ci(
+            per_doctrine.get(label, []),
+            _rng(seed, "member-doctrine", label),
+            resamples,
+            clusters=clusters.get(label, []),
+        )
+        r = current[label]
+        rows.append(
+            {
+                "policy": label,
+                "seats": n,
+                "relative_return": mean,
+                "relative_low": low,
+                "relative_high": high,
+                "mu": float(r.mu),
+                "sigma": float(r.sigma),
+                "contests": counts[label],
+            }
+        )
+    rows.sort(key=lambda row: (-row["mu"], row["policy"]))
+    hpt = heuristic_payoff_table(samples, labels)
+    matrix, errors, n_fit = mean_field_matrix(samples, labels)
+    game: dict[str, Any] = {
+        "players": hpt.players,
+        "strategies": labels,
+        "hpt_rows": int(hpt.table.shape[0]),
+        "hpt_possible_rows": hpt.possible_rows,
+        "mean_field": _nested(matrix),
+        "mean_field_se": _nested(errors),
+        "mean_field_samples": [int(v) for v in n_fit],
+    }
+    if np.all(np.isfinite(matrix)):
+        game["replicator"] = replicator_symmetric(matrix, labels)
+        ranked = alpharank([scale_to_unit_range(matrix)], alpha=alpha, population_size=m,
+                           strategies=[labels])  # fmt: skip
+        game["alpharank"] = ranked.marginal(0)
+    else:
+        game["skipped"] = (
+            "some doctrine never met some other (a NaN in the mean-field matrix); add drawn mixes"
+        )
+    return {"contests": len(contests), "rows": rows, "game": game}
 
 
 def analyse(tournament: StoredTournament) -> dict[str, Any]:
@@ -320,12 +424,10 @@ def analyse(tournament: StoredTournament) -> dict[str, Any]:
     seed = int(options.get("seed", 0))
     resamples = int(options.get("bootstrap", 1000))
     roles = {role: _role_table(tournament, role, seed, resamples) for role in ROLES}
+    alpha = float(options.get("alpha", 10.0))
+    m = int(options.get("population_size", 50))
     try:
-        ranked = _alpharank_table(
-            tournament,
-            float(options.get("alpha", 10.0)),
-            int(options.get("population_size", 50)),
-        )
+        ranked = _alpharank_table(tournament, alpha, m)
     except ValueError as err:
         ranked = {"skipped": str(err)}
     if "marginals" in ranked:
@@ -349,15 +451,17 @@ def analyse(tournament: StoredTournament) -> dict[str, Any]:
                 },
             }
         )
-    return canonical(
-        {
-            "provenance": _provenance(tournament),
-            "roles": roles,
-            "crossplay": cross,
-            "cohesion_by_usa": cohesion_by(tournament, "usa", seed, resamples),
-            "alpharank": ranked,
-        }
-    )
+    tables = {
+        "provenance": _provenance(tournament),
+        "roles": roles,
+        "crossplay": cross,
+        "cohesion_by_usa": cohesion_by(tournament, "usa", seed, resamples),
+        "alpharank": ranked,
+        "empirical": _empirical_table(tournament),
+    }
+    if tournament.mixed:
+        tables["member_doctrines"] = member_doctrines(tournament, seed, resamples, alpha, m)
+    return canonical(tables)
 
 
 def _provenance(tournament: StoredTournament) -> dict[str, Any]:
@@ -367,7 +471,7 @@ def _provenance(tournament: StoredTournament) -> dict[str, Any]:
         "tournament": tournament.name,
         "scenario_id": tournament.scenario_id,
         "scenario_hash": tournament.scenario_hash,
-        "env_version": tournament.env_version,
+        "code_version": tournament.code_version,
         "config_hash": tournament.config_hash,
         "planned_matches": tournament.planned_matches,
         "matches": len(tournament.matches),
@@ -376,6 +480,7 @@ def _provenance(tournament: StoredTournament) -> dict[str, Any]:
         "population": {
             role: [_describe(entry) for entry in tournament.population[role]] for role in ROLES
         },
+        "mixes": tournament.mixes,
     }
 
 

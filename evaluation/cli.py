@@ -3,6 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+_BATCH_HELP = (
+    "matches played at once on the batched core and written in one transaction (default: 1024, "
+    "reassurance.evaluation.tournament.DEFAULT_BATCH); 1 plays each match alone (one-game path)"
+)
+
+
+def _batch_size(text: str) -> int:
+    """argparse type of ``--batch-size``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1; a batch holds 1 match or more")
+    return value
 
 
 def _cmd_tournament(args: argparse.Namespace) -> int:
@@ -17,8 +34,14 @@ def _cmd_tournament(args: argparse.Namespace) -> int:
         f"{len(plan.matches)} matches -> {args.db}",
         flush=True,
     )
+    options: dict[str, Any] = {} if args.batch_size is None else {"batch_size": args.batch_size}
     run = run_tournament(
-        plan, args.db, workers=args.workers, address=args.address, progress=not args.no_progress
+        plan,
+        args.db,
+        workers=args.workers,
+        address=args.address,
+        progress=not args.no_progress,
+        **options,
     )
     print(
         f"played {run.played} matches in {run.wall_s:.1f} s; {run.already_done} were already "
@@ -66,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tournament.add_argument(
         "--address", default=None, help="Ray cluster to join (default: $RAY_ADDRESS, else local)"
     )
+    tournament.add_argument("--batch-size", type=_batch_size, default=None, help=_BATCH_HELP)
     tournament.add_argument("--no-progress", action="store_true", help="no progress bar")
     tournament.set_defaults(func=_cmd_tournament)
 

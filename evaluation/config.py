@@ -9,6 +9,12 @@ A config is a YAML file (``configs/tournaments/*.yaml``, or any path)::
       usa: [usa/disengaged, usa/committed-guarantor]
       russia: [russia/opportunist]
       ukraine: [{checkpoint: runs/ppo/ckpt-10, role: ukraine, label: ukraine/ppo-10}]
+    coalition:                     # how member seats are filled (default: {uniform: true})
+      uniform: true                #   one mix per member policy, played by every member
+      drawn: 12                    #   12 mixes, each member seat drawn from population.member
+      seed: 0                      #   seed of those draws
+      named:                       #   mixes by name: agent id (or others) -> member policy
+        leaders: {uk: leader, france: leader, others: free-rider}
     schedule: all                  # every seat assignment; or {sample: 40, seed: 3}
     seeds: 3                       # matches per assignment (seeds first_seed, first_seed + 1, ...)
 
@@ -17,16 +23,19 @@ out), a mapping ``{agent, params, label}``, or a checkpoint ``{checkpoint, role,
 label}`` whose relative path is read from the config file's folder. A role the population leaves
 out is played by its default bot (:data:`reassurance.agents.DEFAULT_BOTS`).
 
-A *seat assignment* gives one policy to each role; every coalition member plays the member
-policy of the assignment (a fresh instance per member seat), so a row of the cross-play table
-is one coalition doctrine. :func:`plan_tournament` turns a config into the list of matches, each
-with a deterministic key (see :func:`match_key`).
+A *coalition mix* gives a member policy to each member seat: a *uniform* mix seats one policy
+everywhere (labelled by that policy, so a cross-play row is one coalition doctrine), a *drawn*
+mix draws each seat's policy from ``population.member`` (labelled ``mix-01``, ``mix-02``...), a
+*named* mix lists them. A *seat assignment* gives a mix to the coalition and one policy to each
+other role; every match records the policy of every seat. :func:`plan_tournament` turns a
+config into the list of matches, each with a deterministic key (see :func:`match_key`).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,7 +53,9 @@ from reassurance.runtime import code_version
 __all__ = [
     "ROLES",
     "Analysis",
+    "Coalition",
     "MatchSpec",
+    "Mix",
     "Plan",
     "PolicyEntry",
     "ResolvedPolicy",
@@ -60,8 +71,8 @@ __all__ = [
 ROLES: tuple[str, ...] = ROLE_IDS
 """The roles, in the order used for assignments, tables and the alpha-rank meta-game."""
 
-MEMBERS_MODE = "uniform"
-"""How members are seated: every member of the coalition plays the assignment's member policy."""
+OTHERS = "others"
+"""The key of a named mix that fills every member seat it does not name."""
 
 CHECKPOINT_AGENT = "checkpoint"
 """The ``agent`` recorded for a policy restored from a checkpoint."""
@@ -116,6 +127,39 @@ class Sample(_Strict):
     seed: int = Field(default=0, ge=0, description="seed of the draw")
 
 
+class Coalition(_Strict):
+    """Which coalition mixes the member axis of the schedule holds (see the module docstring)."""
+
+    uniform: bool = Field(
+        default=True, description="one mix per member policy, played by every member seat"
+    )
+    drawn: int = Field(
+        default=0, ge=0, le=10_000, description="mixes with each member seat drawn at random"
+    )
+    seed: int = Field(default=0, ge=0, description="seed of the drawn mixes")
+    named: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="mix name -> {member agent id or 'others': member policy}",
+    )
+
+    @model_validator(mode="after")
+    def _some_mix(self) -> Coalition:
+        if not (self.uniform or self.drawn or self.named):
+            raise ValueError(
+                "the coalition has no mix: set uniform: true, drawn: N > 0 or give named mixes"
+            )
+        for name in self.named:
+            if not _LABEL.fullmatch(name):
+                raise ValueError(
+                    f"coalition.named: mix name {name!r} must be letters, digits, '_', '.', "
+                    "'-' or '/'"
+                )
+        return self
+
+
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
+
+
 class Analysis(_Strict):
     """How the report analyses the results (stored with the tournament, so reports reproduce)."""
 
@@ -138,6 +182,7 @@ class TournamentConfig(_Strict):
     scenario: str = Field(default="classroom", description="scenario id or YAML path")
     overrides: dict[str, Any] = Field(default_factory=dict, description="scenario overrides")
     population: dict[RoleId, list[PolicyEntry]] = Field(description="policies per role")
+    coalition: Coalition = Field(default=Coalition(), description="the coalition mixes")
     schedule: Literal["all"] | Sample = "all"
     seeds: int | list[int] = Field(default=1, description="matches per assignment, or the seeds")
     first_seed: int = Field(default=0, ge=0, description="first seed when 'seeds' is a count")
@@ -282,24 +327,51 @@ class ResolvedPolicy:
 
 
 @dataclass(frozen=True)
+class Mix:
+    """A coalition mix: the member policy label of every member seat.
+
+    ``kind`` is ``uniform`` (one policy everywhere; ``label`` is that policy's label),
+    ``drawn`` (each seat drawn from the member population; ``mix-01``...) or ``named``.
+    """
+
+    label: str
+    kind: Literal["uniform", "drawn", "named"]
+    seats: dict[str, str]
+
+    def doctrines(self) -> list[str]:
+        """The distinct member policies of the mix, in first-seat order."""
+        return list(dict.fromkeys(self.seats.values()))
+
+
+@dataclass(frozen=True)
 class MatchSpec:
-    """One match to play: its key, seat assignment (role -> policy) and seed."""
+    """One match to play: its key, seat assignment, seed and the policy of every seat.
+
+    ``lineup`` is role -> label (for ``member``: the coalition mix's label); ``seats`` is agent
+    id -> the policy that plays it, in the env's agent order.
+    """
 
     key: str
     assignment: int
     seed: int
-    lineup: dict[str, ResolvedPolicy]
+    lineup: dict[str, str]
+    seats: dict[str, ResolvedPolicy]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything a tournament will play, with the provenance stamped on every row."""
+    """Everything a tournament will play, with the provenance stamped on every row.
+
+    ``code_version`` is :func:`reassurance.runtime.code_version`: the package version and a
+    hash of the code of ``reassurance.envs`` and ``reassurance.agents``.
+    """
 
     config: TournamentConfig
     scenario: Any  # reassurance.envs.Scenario
     scenario_hash: str
-    env_version: str
+    code_version: str
     population: dict[str, list[ResolvedPolicy]]
+    mixes: list[Mix]
     matches: list[MatchSpec]
     config_hash: str
 
@@ -311,17 +383,23 @@ class Plan:
     def n_assignments(self) -> int:
         return len({m.assignment for m in self.matches})
 
+    def strategies(self, role: str) -> list[str]:
+        """The labels of the schedule's axis for ``role``: mixes for members, else policies."""
+        if role == "member":
+            return [mix.label for mix in self.mixes]
+        return [policy.label for policy in self.population[role]]
+
 
 def match_key(
-    scenario_digest: str, env_version: str, lineup: Mapping[str, ResolvedPolicy], seed: int
+    scenario_digest: str, code_version: str, seats: Mapping[str, ResolvedPolicy], seed: int
 ) -> str:
-    """Hex sha256 of what decides a match: scenario content, env version, lineup, seed."""
+    """Hex sha256 of what decides a match: scenario content, code version, the policy of every
+    seat (agent id -> agent id, full parameters, checkpoint hash, module id) and the seed."""
     return sha256_json(
         {
             "scenario_hash": scenario_digest,
-            "env_version": env_version,
-            "members": MEMBERS_MODE,
-            "lineup": {role: lineup[role].identity() for role in sorted(lineup)},
+            "code_version": code_version,
+            "seats": {agent: seats[agent].identity() for agent in sorted(seats)},
             "seed": int(seed),
         }
     )
@@ -372,12 +450,76 @@ def resolve_population(
     return population
 
 
+def coalition_mixes(
+    coalition: Coalition, members: Sequence[str], policies: Sequence[ResolvedPolicy]
+) -> list[Mix]:
+    """The coalition mixes of a config, in order: uniform, then named, then drawn.
+
+    ``members`` are the scenario's member agent ids, ``policies`` the resolved member
+    population. Drawn mixes come from ``numpy.random.default_rng(coalition.seed)``: for each
+    mix, one ``integers(len(policies), size=len(members))`` draw; a draw equal to an earlier
+    mix is drawn again, so every mix is distinct.
+    """
+    labels = [p.label for p in policies]
+    mixes: list[Mix] = []
+    if coalition.uniform:
+        mixes += [Mix(label, "uniform", dict.fromkeys(members, label)) for label in labels]
+    for name, seats in coalition.named.items():
+        where = f"coalition.named.{name}"
+        if name in labels:
+            raise ValueError(f"{where}: the name is a member policy's label; name the mix apart")
+        unknown = sorted(set(seats) - set(members) - {OTHERS})
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown member seats {unknown}; the members are {list(members)} "
+                f"(or '{OTHERS}')"
+            )
+        chosen = {}
+        for agent in members:
+            entry = seats.get(agent, seats.get(OTHERS))
+            if entry is None:
+                raise ValueError(f"{where}: seat {agent!r} has no policy; name it or add 'others'")
+            chosen[agent] = _member_label(entry, labels, f"{where}.{agent}")
+        mixes.append(Mix(name, "named", chosen))
+    seen = {tuple(mix.seats.values()) for mix in mixes}
+    possible = len(labels) ** len(members)
+    if coalition.drawn > possible - len(seen):
+        raise ValueError(
+            f"coalition.drawn is {coalition.drawn} but only {possible - len(seen)} distinct "
+            f"mixes of {len(labels)} member policies over {len(members)} seats are left"
+        )
+    rng = np.random.default_rng(coalition.seed)
+    width = len(str(coalition.drawn))
+    drawn = 0
+    while drawn < coalition.drawn:
+        draw = tuple(labels[i] for i in rng.integers(len(labels), size=len(members)))
+        if draw in seen:
+            continue
+        seen.add(draw)
+        drawn += 1
+        mixes.append(Mix(f"mix-{drawn:0{width}d}", "drawn", dict(zip(members, draw, strict=True))))
+    taken = [mix.label for mix in mixes]
+    if len(set(taken)) != len(taken):
+        raise ValueError(f"coalition mixes need distinct labels, got {taken}")
+    return mixes
+
+
+def _member_label(entry: str, labels: Sequence[str], where: str) -> str:
+    """A named mix's entry as a member policy label: the label, or ``leader`` for
+    ``member/leader``."""
+    for candidate in (entry, f"member/{entry}"):
+        if candidate in labels:
+            return candidate
+    raise ValueError(f"{where}: {entry!r} is not in population.member; it holds {list(labels)}")
+
+
 def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> Plan:
     """Every match of the tournament, in schedule order, with keys and provenance.
 
-    Assignments are the cartesian product of the role populations in :data:`ROLES` order,
-    numbered from 0; ``schedule: {sample: N, seed: S}`` keeps N of them drawn without
-    replacement by ``numpy.random.default_rng(S)``. Each kept assignment is played once per seed.
+    Assignments are the cartesian product of the coalition mixes (:func:`coalition_mixes`)
+    and the other roles' populations, in :data:`ROLES` order, numbered from 0;
+    ``schedule: {sample: N, seed: S}`` keeps N of them drawn without replacement by
+    ``numpy.random.default_rng(S)``. Each kept assignment is played once per seed.
     """
     version = code_version()  # stamped on every match: package version + hash of the game code
 
@@ -389,7 +531,14 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
     scenario = load_scenario(scenario_ref, config.overrides or None)
     digest = scenario_hash(scenario)
     population = resolve_population(config, base_dir)
-    sizes = [len(population[role]) for role in ROLES]
+    members = [m.id for m in scenario.members]
+    agents = ["usa", *members, "ukraine", "russia"]
+    mixes = coalition_mixes(config.coalition, members, population["member"])
+    by_label = {role: {p.label: p for p in population[role]} for role in ROLES}
+    axes: list[list[str]] = [
+        [mix.label for mix in mixes] if role == "member" else list(by_label[role]) for role in ROLES
+    ]
+    sizes = [len(axis) for axis in axes]
     total = int(np.prod(sizes))
     if isinstance(config.schedule, Sample):
         if config.schedule.sample > total:
@@ -402,24 +551,33 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
     else:
         kept = list(range(total))
     product = list(itertools.product(*(range(n) for n in sizes)))
+    mix_seats = {mix.label: mix.seats for mix in mixes}
     matches = []
     for assignment in kept:
         lineup = {
-            role: population[role][index]
-            for role, index in zip(ROLES, product[assignment], strict=True)
+            role: axis[i] for role, axis, i in zip(ROLES, axes, product[assignment], strict=True)
+        }
+        seats = {
+            agent: by_label["member"][mix_seats[lineup["member"]][agent]]
+            if agent in mix_seats[lineup["member"]]
+            else by_label[agent][lineup[agent]]
+            for agent in agents
         }
         for seed in config.seed_list():
-            key = match_key(digest, version, lineup, seed)
-            matches.append(MatchSpec(key=key, assignment=assignment, seed=seed, lineup=lineup))
+            key = match_key(digest, version, seats, seed)
+            matches.append(
+                MatchSpec(key=key, assignment=assignment, seed=seed, lineup=lineup, seats=seats)
+            )
     config_hash = sha256_json(
         {
             "config": config.model_dump(mode="json"),
             "scenario_hash": digest,
-            "env_version": version,
+            "code_version": version,
             "population": {
                 role: [{"label": p.label, **p.identity()} for p in population[role]]
                 for role in ROLES
             },
+            "mixes": [[mix.label, mix.seats] for mix in mixes],
             "matches": [m.key for m in matches],
         }
     )
@@ -427,8 +585,9 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
         config=config,
         scenario=scenario,
         scenario_hash=digest,
-        env_version=version,
+        code_version=version,
         population=population,
+        mixes=mixes,
         matches=matches,
         config_hash=config_hash,
     )

@@ -217,7 +217,7 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
             ["", ""],
             [
                 ["scenario", f"`{prov['scenario_id']}` (sha256 `{prov['scenario_hash'][:16]}`)"],
-                ["env version", prov["env_version"]],
+                ["code version", prov["code_version"]],
                 [
                     "matches",
                     f"{prov['matches']} of {prov['planned_matches']} planned; "
@@ -310,28 +310,10 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
     parts += ["", "Mean (bootstrap 95% CI) over the matches with that US policy.", ""]
     if "cohesion" in images:
         parts += [f"![cohesion by US doctrine]({images['cohesion']})", ""]
-    ranked = tables["alpharank"]
-    parts += ["## Meta-game ranking (alpha-rank)", ""]
-    if "skipped" in ranked:
-        parts += [f"Not computed: {ranked['skipped']}.", ""]
-    else:
-        parts += [
-            "One population per role; a profile is a seat assignment, its payoff to each role "
-            "the role's mean return there, scaled to [0, 1] over that role's table; "
-            f"alpha = {ranked['alpha']:g}, m = {ranked['population_size']} "
-            "(Omidshafiei et al. 2019, OpenSpiel's implementation). Profiles with most mass:",
-            "",
-            _table(
-                ["mass", *ROLES],
-                [
-                    [p["mass"], *(_short(p["profile"][r]) for r in ROLES)]
-                    for p in ranked["top_profiles"]
-                ],
-            ),
-            "",
-        ]
-        if "alpharank" in images:
-            parts += [f"![alpha-rank]({images['alpharank']})", ""]
+    parts += _alpharank_section(tables["alpharank"], images)
+    parts += _empirical_section(tables["empirical"])
+    if "member_doctrines" in tables:
+        parts += _member_section(tables["member_doctrines"])
     parts += ["## Provenance", "", "Population (full parameters as played):", ""]
     for role in ROLES:
         for entry in prov["population"][role]:
@@ -342,6 +324,13 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
             )
             params = json.dumps(entry["params"], sort_keys=True)
             parts.append(f"- {role}: `{entry['label']}` = `{entry['agent']}` {params}{extra}")
+    parts += ["", "Coalition mixes (member seats per policy; every seat in tables.json):", ""]
+    for mix in prov["mixes"]:
+        counts: dict[str, int] = {}
+        for label in mix["seats"].values():
+            counts[label] = counts.get(label, 0) + 1
+        shown = ", ".join(f"{_short(label)} x{n}" for label, n in counts.items())
+        parts.append(f"- `{mix['label']}` ({mix['kind']}): {shown}")
     parts += [
         "",
         "Config:",
@@ -352,6 +341,143 @@ def render_markdown(tables: dict[str, Any], config: dict[str, Any], images: dict
         "",
     ]
     return "\n".join(parts)
+
+
+def _alpharank_section(ranked: dict[str, Any], images: dict[str, str]) -> list[str]:
+    parts = ["## Meta-game ranking (alpha-rank)", ""]
+    if "skipped" in ranked:
+        return [*parts, f"Not computed: {ranked['skipped']}.", ""]
+    if ranked["complete"]:
+        coverage = f"all {ranked['profiles']} profiles played"
+    else:
+        coverage = (
+            f"{ranked['played']} of {ranked['profiles']} profiles played (a sampled or "
+            "unfinished schedule): the chain runs over played profiles only, a deviation to an "
+            f"unplayed one is rejected; ranked: the {ranked['ranked']} profiles joined by "
+            f"single-role deviations ({ranked['groups']} such set(s) among the played ones)"
+        )
+    parts += [
+        "One population per role (the coalition's strategy is its mix); a profile is a seat "
+        "assignment, its payoff to each role the role's mean return there, scaled to [0, 1] "
+        f"over that role's played profiles; alpha = {ranked['alpha']:g}, m = "
+        f"{ranked['population_size']} (Omidshafiei et al. 2019); {coverage}. Profiles with "
+        "most mass:",
+        "",
+        _table(
+            ["mass", *ROLES],
+            [
+                [p["mass"], *(_short(p["profile"][r]) for r in ROLES)]
+                for p in ranked["top_profiles"]
+            ],
+        ),
+        "",
+        "Best played unilateral deviation from the top profile (gain in the role's return "
+        "units; <= 0: none pays):",
+        "",
+        _table(
+            ["role", "deviate to", "gain"],
+            [[r, _short(d["to"]), d["gain"]] for r, d in ranked["top_deviations"].items()],
+        ),
+        "",
+    ]
+    if "alpharank" in images:
+        parts += [f"![alpha-rank]({images['alpharank']})", ""]
+    return parts
+
+
+def _shares(mixture: dict[str, float]) -> str:
+    kept = sorted(((v, k) for k, v in mixture.items() if v >= 0.01), reverse=True)
+    return ", ".join(f"{_short(k)} {v:.2f}" for v, k in kept)
+
+
+def _empirical_section(block: dict[str, Any]) -> list[str]:
+    low, high = block["samples_per_profile"]
+    parts = [
+        "## Empirical game",
+        "",
+        f"The role meta-game as a table (`tables.json`: `empirical.payoffs[role]`, one axis per "
+        f"role in the order {', '.join(block['players'])}): {block['played']} of "
+        f"{block['profiles']} profiles played, {low} to {high} matches each. Replicator "
+        "dynamics (each role's table scaled to [0, 1], from uniform mixtures, "
+        "`evaluation/empirical.py`), shares at the end (>= 0.01):",
+        "",
+    ]
+    if "replicator" not in block:
+        return [*parts, f"Not computed: {block['replicator_skipped']}.", ""]
+    rows = [[role, _shares(block["replicator"][role])] for role in block["players"]]
+    return [*parts, _table(["role", "shares"], rows), ""]
+
+
+def _plus_minus(value: Any, error: Any) -> str:
+    if error is None or (isinstance(error, float) and math.isnan(error)):
+        return _fmt(value, 2)
+    return f"{_fmt(value, 2)} +- {_fmt(error, 2)}"
+
+
+def _member_section(block: dict[str, Any]) -> list[str]:
+    game = block["game"]
+    labels = [_short(label) for label in game["strategies"]]
+    parts = [
+        "## Member doctrines beside each other",
+        "",
+        "From the member seats of every match, coalition mixes included. *Relative return*: a "
+        "seat's return minus that country's mean return over the tournament (countries differ in "
+        "size and exposure), mean and bootstrap 95% CI over seeds. *Rating*: openskill from "
+        f"the {block['contests']} matches whose coalition mixed doctrines, each ranking the "
+        "doctrines present by the mean relative return of their seats.",
+        "",
+        _table(
+            [
+                "doctrine",
+                "rating mu",
+                "95% interval",
+                "relative return",
+                "95% CI",
+                "seats",
+                "contests",
+            ],
+            [
+                [
+                    f"`{r['policy']}`",
+                    r["mu"],
+                    _interval(r["mu"] - 1.96 * r["sigma"], r["mu"] + 1.96 * r["sigma"], 2),
+                    r["relative_return"],
+                    _interval(r["relative_low"], r["relative_high"]),
+                    r["seats"],
+                    r["contests"],
+                ]
+                for r in block["rows"]
+            ],
+        ),  # fmt: skip
+        "",
+        f"The coalition as a symmetric {game['players']}-player game: {game['hpt_rows']} of "
+        f"its {game['hpt_possible_rows']:,} distributions of doctrines over seats were played "
+        "(OpenSpiel's heuristic payoff table). Mean-field payoffs, +- an OLS standard error "
+        "(it treats seats as independent, which seats of one match are not: too narrow): the "
+        "relative return of a seat playing the row's doctrine when the other members all play "
+        "the column's, by least squares on the shares of doctrines among the other members (a "
+        "linear model; drawn mixes sit near equal shares, so a corner far from them rests on "
+        "extrapolation and has a wide error):",
+        "",
+        _table(
+            ["doctrine \\ others", *labels],
+            [
+                [label, *(_plus_minus(v, e) for v, e in zip(row, errors, strict=True))]
+                for label, row, errors in zip(
+                    labels, game["mean_field"], game["mean_field_se"], strict=True
+                )
+            ],
+        ),
+        "",
+    ]
+    if "skipped" in game:
+        return [*parts, f"Replicator dynamics and alpha-rank not computed: {game['skipped']}.", ""]
+    return [
+        *parts,
+        f"Replicator dynamics on it from equal shares end at: {_shares(game['replicator'])}; "
+        f"alpha-rank mass: {_shares(game['alpharank']) or 'spread below 0.01 each'}.",
+        "",
+    ]
 
 
 def write_report(

@@ -5,25 +5,31 @@ Schema (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`):
 ``tournaments``
     one row per tournament: ``name``, ``config_hash`` (the plan's identity), ``config_json``,
     ``scenario_id``, ``scenario_hash``, ``scenario_json`` (the full resolved scenario),
-    ``env_version``, ``population_json`` (labels, agent ids, full parameters, checkpoint paths
-    and hashes), ``planned_matches``, ``created_at``.
+    ``code_version`` (package version + hash of the game's code,
+    :func:`reassurance.runtime.code_version`), ``population_json`` (labels, agent ids, full
+    parameters, checkpoint paths and hashes), ``mixes_json`` (the coalition mixes: label, kind
+    and member agent -> policy label), ``planned_matches``, ``created_at``.
 ``matches``
     one row per finished match, key ``(tournament, match_key)``: ``assignment`` (index of the
-    seat assignment in the cartesian product of the populations), ``seed``, ``scenario_id``,
-    ``scenario_hash``, ``env_version``, ``lineup_json`` (role -> policy label), ``steps``,
+    seat assignment in the cartesian product of the coalition mixes and the other roles'
+    populations), ``seed``, ``scenario_id``, ``scenario_hash``, ``code_version``,
+    ``lineup_json`` (role -> label; for ``member`` the coalition mix), ``steps``,
     ``returns_json`` (agent -> summed reward), ``summary_json`` (the env's episode summary,
-    NaN as null), ``wall_s`` (seconds the match took to play), ``played_at`` (UTC, ISO 8601).
+    NaN as null), ``wall_s`` (seconds of play: a batch's time shared equally by its matches),
+    ``played_at`` (UTC, ISO 8601).
 ``seats``
     one row per agent of each match, key ``(tournament, match_key, agent)``: ``role``,
-    ``policy`` (label), ``agent_id`` (registered id or ``checkpoint``), ``params_json`` (full
-    parameters), ``checkpoint``, ``checkpoint_hash``, ``module_id``, ``return`` (summed reward).
+    ``policy`` (label of the policy that played this seat), ``agent_id`` (registered id or
+    ``checkpoint``), ``params_json`` (full parameters), ``checkpoint``, ``checkpoint_hash``,
+    ``module_id``, ``return`` (summed reward).
 ``metrics``
     every numeric figure of the episode summary, long format, key ``(tournament, match_key,
     metric)``; ``value`` is NULL where the summary has NaN (e.g. conversion with no pledges).
 
-A match and all its seat and metric rows are written in one transaction, so a process killed at
-any moment (``kill -9`` included) leaves whole matches or none; a rerun finds the finished keys
-and plays only the others.
+The matches of a batch, with all their seat and metric rows, are written in one transaction, so
+a process killed at any moment (``kill -9`` included) leaves whole matches or none; a rerun
+finds the finished keys and plays only the others. A file of an older schema is refused with
+one line (schema 1 named the code hash ``env_version`` and had no mixes).
 
 Opening an existing database runs SQLite's ``PRAGMA quick_check`` and refuses a damaged file
 (overwritten pages, a truncated copy) with one line, instead of reading a partial set of
@@ -58,9 +64,12 @@ __all__ = [
     "register_tournament",
     "table_rows",
     "write_match",
+    "write_matches",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``env_version`` renamed ``code_version`` (it is a hash of the code, not the env's
+version), ``tournaments.mixes_json`` added, a seat's policy may differ between members."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
@@ -70,8 +79,9 @@ CREATE TABLE IF NOT EXISTS tournaments (
     scenario_id TEXT NOT NULL,
     scenario_hash TEXT NOT NULL,
     scenario_json TEXT NOT NULL,
-    env_version TEXT NOT NULL,
+    code_version TEXT NOT NULL,
     population_json TEXT NOT NULL,
+    mixes_json TEXT NOT NULL,
     planned_matches INTEGER NOT NULL,
     created_at TEXT NOT NULL
 );
@@ -82,7 +92,7 @@ CREATE TABLE IF NOT EXISTS matches (
     seed INTEGER NOT NULL,
     scenario_id TEXT NOT NULL,
     scenario_hash TEXT NOT NULL,
-    env_version TEXT NOT NULL,
+    code_version TEXT NOT NULL,
     lineup_json TEXT NOT NULL,
     steps INTEGER NOT NULL,
     returns_json TEXT NOT NULL,
@@ -138,8 +148,10 @@ class MatchOutcome:
 class StoredTournament:
     """A tournament as read back from the database, matches in (assignment, seed) order.
 
-    Each match is a dict with ``key``, ``assignment``, ``seed``, ``lineup`` (role -> label),
-    ``returns`` (agent -> float), ``roles`` (agent -> role) and ``summary`` (NaN restored).
+    Each match is a dict with ``key``, ``assignment``, ``seed``, ``lineup`` (role -> label; for
+    ``member`` the coalition mix), ``seats`` (agent -> label of the policy that played it),
+    ``returns`` (agent -> float), ``summary`` (NaN restored) and ``steps``. ``mixes`` lists the
+    coalition mixes: ``label``, ``kind`` and ``seats`` (member agent -> policy label).
     """
 
     name: str
@@ -147,11 +159,23 @@ class StoredTournament:
     config_hash: str
     scenario_id: str
     scenario_hash: str
-    env_version: str
+    code_version: str
     population: dict[str, list[dict[str, Any]]]
+    mixes: list[dict[str, Any]]
     planned_matches: int
     created_at: str
     matches: list[dict[str, Any]]
+
+    def strategies(self, role: str) -> list[str]:
+        """The labels of the schedule's axis for ``role``: mixes for members, else policies."""
+        if role == "member":
+            return [mix["label"] for mix in self.mixes]
+        return [entry["label"] for entry in self.population[role]]
+
+    @property
+    def mixed(self) -> bool:
+        """Whether some coalition mix seats more than one member policy."""
+        return any(len(set(mix["seats"].values())) > 1 for mix in self.mixes)
 
 
 def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
@@ -185,16 +209,16 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         except ValueError:
             conn.close()
             raise
-    if create:
-        if version == 0:
-            with conn:
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif version != SCHEMA_VERSION:
+    if create and version == 0:
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    elif existed or not create:
+        try:
+            _check_schema(conn, path)
+        except ValueError:
             conn.close()
-            raise ValueError(
-                f"{path} has results schema {version}; this version reads schema {SCHEMA_VERSION}"
-            )
+            raise
     return conn
 
 
@@ -230,11 +254,11 @@ def register_tournament(conn: sqlite3.Connection, plan: Plan) -> bool:
     """Record the tournament once; ``True`` if it is new.
 
     A database already holding a tournament of the same name with another plan (config,
-    scenario content, env version or checkpoint files changed) is an error: results of two
+    scenario content, code version or checkpoint files changed) is an error: results of two
     different experiments never mix under one name.
     """
     row = conn.execute(
-        "SELECT config_hash, scenario_hash, env_version FROM tournaments WHERE name = ?",
+        "SELECT config_hash, scenario_hash, code_version FROM tournaments WHERE name = ?",
         (plan.name,),
     ).fetchone()
     if row is not None:
@@ -244,16 +268,16 @@ def register_tournament(conn: sqlite3.Connection, plan: Plan) -> bool:
         reasons = []
         if stored_scenario != plan.scenario_hash:
             reasons.append(f"scenario content {stored_scenario[:12]} -> {plan.scenario_hash[:12]}")
-        if stored_version != plan.env_version:
-            reasons.append(f"env version {stored_version} -> {plan.env_version}")
-        reasons = reasons or ["the config (population, schedule, seeds or analysis) changed"]
+        if stored_version != plan.code_version:
+            reasons.append(f"code version {stored_version} -> {plan.code_version}")
+        reasons = reasons or ["the config (population, mixes, schedule, seeds or analysis) changed"]
         raise ValueError(
             f"the database already holds tournament {plan.name!r} with another plan "
             f"({'; '.join(reasons)}); use a new --db or give the config another name"
         )
     with conn:
         inserted = conn.execute(
-            "INSERT OR IGNORE INTO tournaments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO tournaments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 plan.name,
                 plan.config_hash,
@@ -261,8 +285,11 @@ def register_tournament(conn: sqlite3.Connection, plan: Plan) -> bool:
                 plan.scenario.id,
                 plan.scenario_hash,
                 canonical_json(plan.scenario.model_dump(mode="json")),
-                plan.env_version,
+                plan.code_version,
                 canonical_json(_population_record(plan)),
+                canonical_json(
+                    [{"label": m.label, "kind": m.kind, "seats": m.seats} for m in plan.mixes]
+                ),
                 len(plan.matches),
                 _now(),
             ),
@@ -287,66 +314,81 @@ def _metric_value(value: Any) -> float | None:
     return None
 
 
+def write_matches(
+    conn: sqlite3.Connection, plan: Plan, finished: Iterable[tuple[MatchSpec, MatchOutcome]]
+) -> int:
+    """Write finished matches, each with its seat and metric rows, in one transaction.
+
+    Returns how many were new; a match already there (e.g. written by a second process running
+    the same tournament) is skipped, its rows untouched.
+    """
+    written = 0
+    with conn:
+        for spec, outcome in finished:
+            written += _insert_match(conn, plan, spec, outcome)
+    return written
+
+
 def write_match(
     conn: sqlite3.Connection, plan: Plan, spec: MatchSpec, outcome: MatchOutcome
 ) -> bool:
-    """Write one finished match with its seat and metric rows in one transaction.
+    """Write one finished match (see :func:`write_matches`); ``False`` if it was there."""
+    return write_matches(conn, plan, [(spec, outcome)]) == 1
 
-    Returns ``False`` (and writes nothing) if the match is already there, e.g. written by a
-    second process running the same tournament.
-    """
-    summary = canonical(outcome.summary)
-    agents = list(outcome.returns)
-    from reassurance.agents import role_of
 
-    with conn:
-        inserted = conn.execute(
-            "INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                plan.name,
-                spec.key,
-                spec.assignment,
-                spec.seed,
-                plan.scenario.id,
-                plan.scenario_hash,
-                plan.env_version,
-                canonical_json({role: spec.lineup[role].label for role in ROLES}),
-                outcome.steps,
-                canonical_json(outcome.returns),
-                canonical_json(summary),
-                float(outcome.wall_s),
-                _now(),
-            ),
-        ).rowcount
-        if not inserted:
-            return False
-        seat_rows = []
-        for agent in agents:
-            policy = spec.lineup[role_of(agent)]
-            seat_rows.append(
-                (
-                    plan.name,
-                    spec.key,
-                    agent,
-                    policy.role,
-                    policy.label,
-                    policy.agent,
-                    canonical_json(policy.params),
-                    policy.checkpoint,
-                    policy.checkpoint_hash,
-                    policy.module_id,
-                    float(outcome.returns[agent]),
-                )
-            )
-        conn.executemany("INSERT INTO seats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", seat_rows)
-        conn.executemany(
-            "INSERT INTO metrics VALUES (?, ?, ?, ?)",
-            [
-                (plan.name, spec.key, name, _metric_value(value))
-                for name, value in outcome.summary.items()
-                if _metric_value(value) is not None or _is_nan(value)
-            ],
+def _insert_match(
+    conn: sqlite3.Connection, plan: Plan, spec: MatchSpec, outcome: MatchOutcome
+) -> bool:
+    if set(outcome.returns) != set(spec.seats):
+        raise ValueError(
+            f"match {spec.key[:12]}: returns for {sorted(outcome.returns)} but the plan seats "
+            f"{sorted(spec.seats)}"
         )
+    inserted = conn.execute(
+        "INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            plan.name,
+            spec.key,
+            spec.assignment,
+            spec.seed,
+            plan.scenario.id,
+            plan.scenario_hash,
+            plan.code_version,
+            canonical_json(spec.lineup),
+            outcome.steps,
+            canonical_json(outcome.returns),
+            canonical_json(canonical(outcome.summary)),
+            float(outcome.wall_s),
+            _now(),
+        ),
+    ).rowcount
+    if not inserted:
+        return False
+    seat_rows = [
+        (
+            plan.name,
+            spec.key,
+            agent,
+            policy.role,
+            policy.label,
+            policy.agent,
+            canonical_json(policy.params),
+            policy.checkpoint,
+            policy.checkpoint_hash,
+            policy.module_id,
+            float(outcome.returns[agent]),
+        )
+        for agent, policy in spec.seats.items()
+    ]
+    conn.executemany("INSERT INTO seats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", seat_rows)
+    conn.executemany(
+        "INSERT INTO metrics VALUES (?, ?, ?, ?)",
+        [
+            (plan.name, spec.key, name, _metric_value(value))
+            for name, value in outcome.summary.items()
+            if _metric_value(value) is not None or _is_nan(value)
+        ],
+    )
     return True
 
 
@@ -367,9 +409,19 @@ def _tournament_names(conn: sqlite3.Connection, path: str | Path) -> list[str]:
 
 
 def _check_schema(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Refuse a file of another schema with one line saying what to do."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"{path} is not a results database of schema {SCHEMA_VERSION}")
+    if version == SCHEMA_VERSION:
+        return
+    if 0 < version < SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} holds results of schema {version}, written by an older reassurance; this "
+            f"version reads schema {SCHEMA_VERSION} (code_version, coalition mixes): play the "
+            "tournament again into a new --db"
+        )
+    raise ValueError(
+        f"{path} is not a results database of schema {SCHEMA_VERSION} (user_version {version})"
+    )
 
 
 def _restore_nan(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -389,10 +441,16 @@ def read_tournament(path: str | Path, name: str | None = None) -> StoredTourname
         if name not in names:
             raise ValueError(f"{path} holds no tournament {name!r}; it holds {names}")
         row = conn.execute(
-            "SELECT config_json, config_hash, scenario_id, scenario_hash, env_version, "
-            "population_json, planned_matches, created_at FROM tournaments WHERE name = ?",
+            "SELECT config_json, config_hash, scenario_id, scenario_hash, code_version, "
+            "population_json, mixes_json, planned_matches, created_at FROM tournaments "
+            "WHERE name = ?",
             (name,),
         ).fetchone()
+        seats: dict[str, dict[str, str]] = {}
+        for key, agent, policy in conn.execute(
+            "SELECT match_key, agent, policy FROM seats WHERE tournament = ?", (name,)
+        ):
+            seats.setdefault(key, {})[agent] = policy
         matches = []
         for key, assignment, seed, lineup, returns, summary, steps in conn.execute(
             "SELECT match_key, assignment, seed, lineup_json, returns_json, summary_json, steps "
@@ -406,20 +464,23 @@ def read_tournament(path: str | Path, name: str | None = None) -> StoredTourname
                     "assignment": assignment,
                     "seed": seed,
                     "lineup": json.loads(lineup),
+                    "seats": {agent: seats[key][agent] for agent in returns_map},
                     "returns": returns_map,
                     "summary": _restore_nan(json.loads(summary)),
                     "steps": steps,
                 }
             )
-    config_json, config_hash, scenario_id, scenario_digest, version, population, planned, at = row
+    (config_json, config_hash, scenario_id, scenario_digest, version, population, mixes,
+     planned, at) = row  # fmt: skip
     return StoredTournament(
         name=name,
         config=json.loads(config_json),
         config_hash=config_hash,
         scenario_id=scenario_id,
         scenario_hash=scenario_digest,
-        env_version=version,
+        code_version=version,
         population=json.loads(population),
+        mixes=json.loads(mixes),
         planned_matches=planned,
         created_at=at,
         matches=matches,

@@ -122,13 +122,18 @@ def test_sampled_schedule_is_seeded() -> None:
 
 
 def test_shipped_configs_load_and_plan() -> None:
-    assert {"classroom-heuristics", "brussels-heuristics"} <= set(list_tournament_configs())
+    assert {"classroom-heuristics", "brussels-heuristics", "brussels-mixed"} <= set(
+        list_tournament_configs()
+    )
     config, base = load_tournament_config("classroom-heuristics")
     plan = plan_tournament(config, base)
     assert plan.scenario.id == "classroom"
-    assert len(plan.matches) == 8 * 7 * 2 * 4 * 6
+    assert len(plan.matches) == 8 * 8 * 2 * 4 * 6
     config, base = load_tournament_config("brussels-heuristics")
     assert plan_tournament(config, base).scenario.id == "brussels-2025-04"
+    mixed = plan_tournament(*load_tournament_config("brussels-mixed"))
+    assert len(mixed.mixes) == 7 + 2 + 24 and len(mixed.matches) == 33 * 5 * 1 * 2 * 4
+    assert all(len(m.seats) == 19 for m in mixed.mixes)
     with pytest.raises(ValueError, match="classroom-heuristics"):
         load_tournament_config("no-such-tournament")
 
@@ -316,7 +321,7 @@ def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None
     ):
         assert heading in text
     stored = read_tournament(db)
-    assert stored.scenario_hash[:16] in text and stored.env_version in text
+    assert stored.scenario_hash[:16] in text and stored.code_version in text
     for png in ("ratings", "returns", "crossplay_member_usa", "cohesion_by_usa", "alpharank"):
         assert (out / f"{png}.png").stat().st_size > 1000
         assert f"({png}.png)" in text
@@ -333,12 +338,101 @@ def test_report_writes_markdown_plots_and_tables(tmp_path: Path, capsys) -> None
     }
 
 
-def test_sampled_tournament_skips_alpharank(tmp_path: Path) -> None:
+def test_sampled_tournament_ranks_the_played_profiles(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
-    plan = plan_tournament(_config(schedule={"sample": 3, "seed": 0}, seeds=1))
+    plan = plan_tournament(_config(schedule={"sample": 6, "seed": 0}, seeds=1))
     run_tournament(plan, db, workers=0, progress=False)
     tables = analyse(read_tournament(db))
-    assert "5 of 8 seat assignments were not played" in tables["alpharank"]["skipped"]
+    ranked = tables["alpharank"]
+    assert (ranked["profiles"], ranked["played"], ranked["complete"]) == (8, 6, False)
+    assert ranked["ranked"] <= 6 and sum(p["mass"] for p in ranked["top_profiles"]) == (
+        pytest.approx(1.0)
+    )
+    assert "replicator dynamics need every one" in tables["empirical"]["replicator_skipped"]
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out), "--no-plots"]) == 0
+    assert "6 of 8 profiles played (a sampled" in (out / "report.md").read_text()
+
+
+def test_mixed_coalition_report_rates_member_doctrines(tmp_path: Path) -> None:
+    config = _config(
+        population={**SMALL["population"], "member": ["leader", "free-rider", "home-defender"]},
+        coalition={"uniform": True, "drawn": 4, "seed": 2},
+    )
+    db = tmp_path / "m.sqlite"
+    run_tournament(plan_tournament(config), db, workers=0, progress=False)
+    tables = analyse(read_tournament(db))
+    block = tables["member_doctrines"]
+    # 4 drawn mixes x 2 US x 2 Russia x 2 seeds: drawn mixes differ from the uniform ones, so
+    # each of them mixes two doctrines or three
+    assert block["contests"] == 4 * 2 * 2 * 2
+    assert {r["policy"] for r in block["rows"]} == {
+        "member/leader", "member/free-rider", "member/home-defender"
+    }  # fmt: skip
+    assert sum(r["seats"] for r in block["rows"]) == 7 * 8 * 3  # 7 mixes x 8 x 3 seats
+    assert block["game"]["players"] == 3 and block["game"]["hpt_possible_rows"] == 10
+    # Other match keys (as another code version gives): the same table.
+    import dataclasses
+
+    from reassurance.evaluation.analysis import member_doctrines
+
+    stored = read_tournament(db)
+    moved = [{**m, "key": m["key"][::-1]} for m in stored.matches]
+    again = member_doctrines(dataclasses.replace(stored, matches=moved), 0, 200, 10.0, 50)
+    assert json.loads(json.dumps(again)) == json.loads(json.dumps(block))
+    out = tmp_path / "report"
+    assert main(["report", str(db), "--out", str(out), "--no-plots"]) == 0
+    text = (out / "report.md").read_text()
+    assert "## Member doctrines beside each other" in text and "`mix-1` (drawn)" in text
+
+
+def test_coalition_mixes_are_validated() -> None:
+    def plan_error(coalition: dict) -> str:
+        with pytest.raises(ValueError) as info:
+            plan_tournament(_config(coalition=coalition))
+        return str(info.value)
+
+    assert "no mix" in _error({**SMALL, "coalition": {"uniform": False}})
+    assert "unknown member seats ['poland']" in plan_error(
+        {"named": {"x": {"poland": "leader", "others": "leader"}}}
+    )
+    assert "seat 'france' has no policy" in plan_error({"named": {"x": {"uk": "leader"}}})
+    message = plan_error({"named": {"x": {"others": "hawk"}}})
+    assert "'hawk' is not in population.member" in message and "member/leader" in message
+    assert "only 6 distinct mixes" in plan_error({"drawn": 7})  # 2 ** 3 - 2 uniform ones
+    plan = plan_tournament(_config(coalition={"uniform": False, "drawn": 6, "seed": 0}))
+    mixes = {tuple(m.seats.values()) for m in plan.mixes}
+    assert len(mixes) == 6 and len(plan.matches) == 6 * 2 * 2 * 2
+    assert plan.strategies("member") == [f"mix-{i}" for i in range(1, 7)]
+
+
+def test_a_database_of_the_old_schema_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
+    import sqlite3
+
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE tournaments (name TEXT, env_version TEXT)")
+        conn.execute("PRAGMA user_version = 1")
+    assert main(["report", str(old), "--out", str(tmp_path / "r"), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "schema 1, written by an older reassurance" in err
+    assert main(["tournament", "classroom-heuristics", "--db", str(old)]) == 2
+    assert "play the tournament again into a new --db" in capsys.readouterr().err
+
+
+def test_batch_size_flag(tmp_path: Path, capsys) -> None:
+    from reassurance.evaluation.cli import _BATCH_HELP
+    from reassurance.evaluation.tournament import DEFAULT_BATCH, _task_size
+
+    assert f"default: {DEFAULT_BATCH}," in _BATCH_HELP
+    with pytest.raises(SystemExit):
+        main(["tournament", "classroom-heuristics", "--db", str(tmp_path / "x"), "--batch-size",
+              "0"])  # fmt: skip
+    assert "0 is below 1" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    # Ray tasks: equal sizes, a multiple of the CPUs, at most the batch size
+    assert _task_size(1920, 2, 1024) == 960 and _task_size(2688, 2, 1024) == 672
+    assert _task_size(3, 8, 1024) == 1 and _task_size(10_000, 16, 1024) == 625
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:

@@ -1,4 +1,5 @@
-"""Tournaments survive ``kill -9``, rerun to the same tables, and run the same on Ray."""
+"""Tournaments survive ``kill -9``, rerun to the same tables, and run the same on Ray, in
+batches or one game at a time, with mixed coalitions."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from reassurance.evaluation import load_tournament_config, plan_tournament, run_
 from reassurance.evaluation.analysis import analyse
 from reassurance.evaluation.store import read_tournament, table_rows
 
-# 3 x 3 x 1 x 2 assignments x 8 seeds = 144 classroom matches: a few seconds in one process.
+# Coalition mixes: 3 uniform + 1 named + 2 drawn. 6 x 3 x 1 x 2 assignments x 4 seeds = 144
+# classroom matches: a second or two in one process.
 CONFIG = {
     "name": "resume",
     "scenario": "classroom",
@@ -27,9 +29,16 @@ CONFIG = {
         "usa": ["disengaged", "committed-guarantor", "transactional"],
         "russia": ["opportunist", "salami-slicer"],
     },
-    "seeds": 8,
+    "coalition": {
+        "uniform": True,
+        "named": {"uk-leads": {"uk": "leader", "others": "free-rider"}},
+        "drawn": 2,
+        "seed": 1,
+    },
+    "seeds": 4,
     "analysis": {"bootstrap": 200},
 }
+BATCH = 8  # matches per batch in the kill test: many batches, each written in one transaction
 # Columns that say when and how fast a match was played; everything else must match exactly.
 MATCH_COLUMNS = [
     "tournament",
@@ -38,7 +47,7 @@ MATCH_COLUMNS = [
     "seed",
     "scenario_id",
     "scenario_hash",
-    "env_version",
+    "code_version",
     "lineup_json",
     "steps",
     "returns_json",
@@ -106,17 +115,19 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_tables(
 ) -> None:
     db = tmp_path / "killed.sqlite"
     command = _cli(
-        "tournament", str(config_file), "--db", str(db), "--workers", "0", "--no-progress"
-    )
+        "tournament", str(config_file), "--db", str(db), "--workers", "0", "--no-progress",
+        "--batch-size", str(BATCH),
+    )  # fmt: skip
     proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while _count(db) < 20 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while _count(db) < 3 * BATCH and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     interrupted = _count(db)
-    assert 20 <= interrupted < 144, f"killed after {interrupted} matches"
+    assert 3 * BATCH <= interrupted < 144, f"killed after {interrupted} matches"
+    assert interrupted % BATCH == 0, "a batch is written in one transaction: whole or not at all"
 
     rerun = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
@@ -131,6 +142,43 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_tables(
     assert len(rows["seats"]) == 144 * 6  # usa, uk, france, germany, ukraine, russia
     assert rows == _rows(reference)
     assert analyse(read_tournament(db)) == analyse(read_tournament(reference))
+
+
+def test_mixed_coalitions_are_recorded_per_seat(reference: Path) -> None:
+    stored = read_tournament(reference)
+    mixes = {mix["label"]: mix for mix in stored.mixes}
+    assert list(mixes)[:4] == ["member/leader", "member/free-rider", "member/conditional-on-us",
+                               "uk-leads"]  # fmt: skip
+    assert mixes["uk-leads"]["seats"] == {
+        "uk": "member/leader", "france": "member/free-rider", "germany": "member/free-rider"
+    }  # fmt: skip
+    drawn = [mix for mix in stored.mixes if mix["kind"] == "drawn"]
+    assert [mix["label"] for mix in drawn] == ["mix-1", "mix-2"] and stored.mixed
+    seats = {(key, agent): policy for key, agent, policy in
+             table_rows(reference, "seats", ["match_key", "agent", "policy"])}  # fmt: skip
+    for match in stored.matches:
+        mix = mixes[match["lineup"]["member"]]
+        for agent in ("uk", "france", "germany"):
+            assert seats[(match["key"], agent)] == mix["seats"][agent] == match["seats"][agent]
+        assert seats[(match["key"], "usa")] == match["lineup"]["usa"]
+    # The key covers every seat: the same roles' labels with another mix are other matches.
+    plan = plan_tournament(*load_tournament_config(CONFIG))
+    by_seats = {(tuple(sorted((a, p.label) for a, p in m.seats.items())), m.seed) for m in
+                plan.matches}  # fmt: skip
+    assert len(by_seats) == len({m.key for m in plan.matches}) == 144
+
+
+def test_batched_and_one_game_paths_write_the_same_rows(tmp_path: Path) -> None:
+    config, _ = load_tournament_config({**CONFIG, "name": "paths", "seeds": 1})
+    rows = []
+    for batch_size in (1, 5, 256):
+        db = tmp_path / f"b{batch_size}.sqlite"
+        run = run_tournament(
+            plan_tournament(config), db, workers=0, progress=False, batch_size=batch_size
+        )
+        assert run.played == 36
+        rows.append(_rows(db))
+    assert rows[0] == rows[1] == rows[2]
 
 
 def test_finished_rerun_plays_nothing_and_changes_nothing(
