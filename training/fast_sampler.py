@@ -400,6 +400,7 @@ class FastEnvRunner(MultiAgentEnvRunner):
             truncateds=segment.truncated,
         )
         episode.agent_episodes = agent_episodes
+        episode.custom_data["game"] = b  # which of the runner's games (for tests and analysis)
         episode.env_t = segment.env_t_started + length
         for agent in agent_episodes:
             episode.agent_t_started[agent] = segment.env_t_started
