@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from reassurance.agents.networks import MaskedActorCritic
-from reassurance.agents.policy import ROLE_NAMES, Policy, Rng, Seat
+from reassurance.agents.policy import Policy, Rng, Seat
+from reassurance.envs.actions import Role
 
 __all__ = [
     "CheckpointPolicy",
@@ -143,8 +144,7 @@ def list_exports(path: str | Path) -> dict[str, Export]:
 
 def find_export(path: str | Path, role: str, module_id: str | None = None) -> Export:
     """The export that plays ``role`` (or the one named ``module_id``) in a checkpoint."""
-    if role not in ROLE_NAMES:
-        raise ValueError(f"unknown role {role!r}; roles are {sorted(ROLE_NAMES)}")
+    Role.named(role)  # an unknown role is an error naming the roles
     exports = list_exports(path)
     if module_id is not None:
         if module_id not in exports:

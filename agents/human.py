@@ -25,27 +25,13 @@ import re
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
-from enum import IntEnum
 from typing import Any, TextIO
 
 import numpy as np
 
-from reassurance.agents.policy import ROLE_NAMES, Policy, Seat
-from reassurance.envs.actions import (
-    COMPONENTS,
-    Condition,
-    Contribution,
-    Demand,
-    PendingOffer,
-    Phase,
-    Pressure,
-    Role,
-    Signal,
-    TestAction,
-    Threat,
-    UsResponse,
-)
-from reassurance.envs.observation import ObservationView
+from reassurance.agents.policy import Policy, Seat
+from reassurance.envs.actions import COMPONENTS, Role
+from reassurance.envs.observation import ObservationView, describe
 
 __all__ = ["GameAbandoned", "HumanPolicy", "MoveError", "parse_move"]
 
@@ -55,67 +41,6 @@ _WIDTH = 78  # fits an 80-column terminal with the two-space indent
 _ONE_OFF = {Role.MEMBER: frozenset({"pledge"})}
 # Only used with a pledge change, so "plays: ..." names them only then.
 _WITH_PLEDGE = frozenset({"contribution", "condition"})
-
-_GLOSS: dict[Role, dict[str, str]] = {
-    Role.MEMBER: {
-        "pledge": "set your pledge to a share of your deployable troops (keep = no change)",
-        "contribution": "the kind of force a new pledge offers",
-        "condition": "when a new pledge may deploy",
-        "commit": "deploy your pledge (if its condition holds) or withdraw your troops",
-        "response": "what you do if Russia violates the ceasefire",
-        "aid": "military aid to Ukraine this turn",
-    },
-    Role.USA: {
-        "signal": "what you say about backing the force",
-        "enablers": "US enablers in place (a costly, visible signal)",
-        "pressure": "press Ukraine to settle, or sanction Russia",
-        "response": "what you do if Russia violates the ceasefire",
-    },
-    Role.UKRAINE: {
-        "defence": "defence effort this turn",
-        "fortify": "build fortifications",
-        "ceasefire": "offer a ceasefire, or accept Russia's offer",
-        "demand": "what you demand as a guarantee before you accept",
-        "retaliate": "strike back at Russia",
-    },
-    Role.RUSSIA: {
-        "offensive": "offensive intensity this turn",
-        "strikes": "strike Ukraine's infrastructure",
-        "ceasefire": "offer a ceasefire (with or without foreign troops) or accept Ukraine's",
-        "test": "test the ceasefire once one holds",
-        "threat": "threats, up to nuclear signalling",
-    },
-}
-
-# How to print each observation piece: one-hot pieces by label, flags as yes/no, levels by name.
-_ONE_HOT: dict[str, tuple[str, ...]] = {
-    "phase": tuple(p.name.lower() for p in Phase),
-    "pending_offer": tuple(p.name.lower() for p in PendingOffer),
-    "us_signal": tuple(s.name.lower() for s in Signal),
-    "us_pressure": tuple(p.name.lower() for p in Pressure),
-    "russia_test": tuple(t.name.lower() for t in TestAction),
-    "self_pledge": ("none", "token", "pct5", "pct10", "pct20"),
-    "self_contribution": tuple(c.name.lower() for c in Contribution),
-    "self_condition": tuple(c.name.lower() for c in Condition),
-    "us_type": ("disengaged", "conditional", "committed"),
-    "resolve": ("low", "medium", "high"),
-}
-_LEVEL: dict[str, type[IntEnum] | int] = {
-    "us_response": UsResponse,
-    "russia_threat": Threat,
-    "ukraine_demand": Demand,
-    "us_enablers": 3,
-    "russia_offensive": 3,
-    "ukraine_defence": 3,
-}
-_PERCENT = frozenset({"time", "front", "fortification", "coalition_contributors"})
-_FLAG = frozenset(
-    {
-        "foreign_troops_allowed", "threshold_met", "deterrence_gap", "russia_strikes",
-        "violation_detected", "violation_succeeded", "self_parliament", "self_troops_in_ukraine",
-        "self_declaration", "self_condition_met", "self_vote", "self_vote_blocked",
-    }
-)  # fmt: skip
 
 # The pieces shown every turn (``view`` shows them all): what the turn report does not say.
 _SITUATION = (
@@ -266,8 +191,7 @@ class HumanPolicy(Policy):
         stdout: TextIO | None = None,
         members: Sequence[str] = (),
     ) -> None:
-        if role not in ROLE_NAMES:
-            raise ValueError(f"unknown role {role!r}; roles are {sorted(ROLE_NAMES)}")
+        Role.named(role)  # an unknown role is an error naming the roles
         super().__init__()
         self.role = role  # one class for every role: the seat's role is chosen per instance
         self._stdin = stdin
@@ -357,29 +281,7 @@ class HumanPolicy(Policy):
         return self._members or tuple(f"m{i + 1}" for i in range(n))
 
     def _piece_text(self, name: str, piece: np.ndarray) -> str:
-        values = np.asarray(piece, np.float64)
-        if name in _ONE_HOT:
-            return _ONE_HOT[name][int(np.argmax(values))]
-        if name == "self_id":
-            return self._member_ids(values.size)[int(np.argmax(values))]
-        if name == "us_belief":
-            types = _ONE_HOT["us_type"]
-            return ",".join(f"{t}:{v:.2f}" for t, v in zip(types, values, strict=True))
-        if values.size > 1:  # per-member pieces
-            ids = self._member_ids(values.size)
-            return ",".join(f"{m}:{v:.2f}" for m, v in zip(ids, values, strict=True))
-        value = float(values[0])
-        if name in _FLAG:
-            return "yes" if value >= 0.5 else "no"
-        if name in _PERCENT:
-            return f"{100 * value:.1f}%"
-        level = _LEVEL.get(name)
-        if isinstance(level, int):
-            return f"{round(value * level)}/{level}"
-        if level is not None:
-            top = max(level)
-            return level(round(value * top)).name.lower()
-        return f"{value:.2f}"
+        return describe(name, piece, self._member_ids(np.asarray(piece).size))
 
     def _options(self, mask: Sequence[np.ndarray]) -> str:
         lines = ["  Legal values now ([order] is what Enter plays):"]
@@ -420,7 +322,7 @@ class HumanPolicy(Policy):
         ]
         lines += [f"    {word:<7}{what}" for word, what in _COMMANDS]
         lines.append(f"  Your components ({self.seat.role.name.lower()}), every value:")
-        gloss = _GLOSS[self.seat.role]
+        gloss = {c.name: c.description for c in COMPONENTS[self.seat.role]}
         for name, labels in self._components:
             lines.append(_wrap(f"{name:<13}{gloss[name]}", "    ", " " * 17))
             values = ", ".join(f"{i} {label}" for i, label in enumerate(labels))

@@ -25,6 +25,7 @@ import numpy as np
 
 from reassurance.agents.policy import Policy, Seat
 from reassurance.agents.registry import make, role_of
+from reassurance.envs import coalition_v0
 
 __all__ = ["DEFAULT_BOTS", "MatchResult", "play_match", "seat_policies"]
 
@@ -97,8 +98,6 @@ def play_match(
     step's per-agent infos, with phase, escalation score and rung); ``record_actions`` keeps
     every joint action in ``MatchResult.actions``.
     """
-    from reassurance.envs import coalition_v0
-
     env = coalition_v0.parallel_env(scenario=scenario, overrides=overrides, render_mode=render_mode)
     policies = seat_policies(env, lineup)
     rngs = {

@@ -29,24 +29,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from reassurance.envs.actions import COMPONENTS, Role, component_index, nvec
+from reassurance.envs.masks import concatenate, split
 from reassurance.envs.observation import Layout, ObservationView
 
-__all__ = ["Policy", "Seat", "ROLE_NAMES", "Rng", "split_masks"]
-
-ROLE_NAMES = {
-    "member": Role.MEMBER,
-    "usa": Role.USA,
-    "ukraine": Role.UKRAINE,
-    "russia": Role.RUSSIA,
-}
+__all__ = ["Policy", "Seat", "Rng"]
 
 Rng = np.random.Generator | Sequence[np.random.Generator]
 """One generator for a whole batch, or one per row."""
-
-
-def split_masks(masks: np.ndarray, role: Role) -> list[np.ndarray]:
-    """Concatenated masks ``[..., K]`` -> one array ``[..., n_c]`` per action component."""
-    return np.split(masks, np.cumsum(nvec(role))[:-1], axis=-1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +70,7 @@ class Policy(ABC):  # noqa: B024 - one of act and act_batch is required (__init_
 
     def bind(self, seat: Seat) -> None:
         """Take a seat; called once before play."""
-        if seat.role is not ROLE_NAMES[self.role]:
+        if seat.role is not Role.named(self.role):
             raise ValueError(
                 f"policy {self.id!r} plays role {self.role!r}, not the seat of {seat.agent!r} "
                 f"(role {seat.role.name.lower()})"
@@ -109,7 +98,7 @@ class Policy(ABC):  # noqa: B024 - one of act and act_batch is required (__init_
     def act(self, observation: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
         """Return an action in the seat's ``MultiDiscrete`` space for one game's observation."""
         vector = np.asarray(observation["observations"])[None]
-        masks = np.concatenate([np.asarray(m, bool) for m in observation["action_mask"]])[None]
+        masks = concatenate(observation["action_mask"])[None]
         return self.act_batch(vector, masks, [rng])[0]
 
     def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
@@ -119,7 +108,7 @@ class Policy(ABC):  # noqa: B024 - one of act and act_batch is required (__init_
         rows = _row_generators(rng, len(observations))
         return np.stack(
             [
-                self.act({"observations": vector, "action_mask": tuple(split_masks(mask, role))}, g)
+                self.act({"observations": vector, "action_mask": tuple(split(mask, role))}, g)
                 for vector, mask, g in zip(observations, masks, rows, strict=True)
             ]
         ).reshape(len(observations), len(COMPONENTS[role]))
@@ -172,7 +161,7 @@ class RandomPolicy(Policy):
     def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
         if not isinstance(rng, np.random.Generator):  # one stream per row: exactly act's draws
             return super().act_batch(observations, masks, rng)
-        parts = split_masks(masks, self.seat.role)
+        parts = split(masks, self.seat.role)
         return np.stack(
             [np.argmax(np.where(part, rng.random(part.shape), -1.0), axis=-1) for part in parts],
             axis=-1,

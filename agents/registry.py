@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from reassurance.agents import doctrines as d
-from reassurance.agents.policy import ROLE_NAMES, Policy, RandomPolicy
+from reassurance.agents.policy import Policy, RandomPolicy
+from reassurance.envs.actions import ROLE_IDS, Role, agent_role
 
 __all__ = ["make", "list_agents", "role_of", "agent_class"]
 
@@ -15,7 +16,7 @@ def _random_for(role: str) -> type[Policy]:
 
 
 _CLASSES: tuple[type[Policy], ...] = (
-    *(_random_for(role) for role in ROLE_NAMES),
+    *(_random_for(role) for role in ROLE_IDS),
     d.Unconditional, d.ConditionalOnUS, d.FreeRider, d.Leader, d.HomeDefender, d.Reciprocator,
     d.PledgeAndRenege,
     d.Disengaged, d.WordsOnly, d.ConditionalBackstop, d.CommittedGuarantor, d.Transactional,
@@ -40,8 +41,8 @@ def make(agent_id: str, **params: Any) -> Policy:
 
 def list_agents(role: str | None = None, tag: str | None = None) -> list[str]:
     """Registered agent ids, filtered by role (member, usa, ukraine, russia) and by tag."""
-    if role is not None and role not in ROLE_NAMES:
-        raise ValueError(f"unknown role {role!r}; roles are {sorted(ROLE_NAMES)}")
+    if role is not None:
+        Role.named(role)  # an unknown role is an error naming the roles
     return sorted(
         agent_id
         for agent_id, cls in _REGISTRY.items()
@@ -51,4 +52,4 @@ def list_agents(role: str | None = None, tag: str | None = None) -> list[str]:
 
 def role_of(agent: str) -> str:
     """The role of an env agent id: ``usa``, ``ukraine``, ``russia``, else ``member``."""
-    return agent if agent in ("usa", "ukraine", "russia") else "member"
+    return agent_role(agent).id

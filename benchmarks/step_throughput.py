@@ -14,7 +14,10 @@ import time
 import numpy as np
 
 from reassurance.envs import coalition_v0, load_scenario
-from reassurance.envs.rules import compile_params, draw_step, init_state, legal_masks, step
+from reassurance.envs.figures import derived
+from reassurance.envs.masks import legal_masks
+from reassurance.envs.rules import step
+from reassurance.envs.state import compile_params, draw_step, init_state
 
 
 def env_steps_per_second(scenario: str, steps: int) -> float:
@@ -39,14 +42,16 @@ def batch_steps_per_second(scenario: str, batch: int, steps: int) -> float:
     params = compile_params(load_scenario(scenario))
     rng = np.random.default_rng(0)
     state = init_state(params, batch, rng)
+    figures = derived(params, state)
     start = time.perf_counter()
     for _ in range(steps):
-        masks = legal_masks(params, state)
+        masks = legal_masks(params, state, figures)
         actions = {
             role: np.stack([np.argmax(rng.random(m.shape) * m, axis=-1) for m in ms], axis=-1)
             for role, ms in masks.items()
         }
-        state = step(params, state, actions, draw_step(rng, batch, params.n_members)).state
+        result = step(params, state, figures, actions, draw_step(rng, batch, params.n_members))
+        state, figures = result.state, result.figures
     return batch * steps / (time.perf_counter() - start)
 
 

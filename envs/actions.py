@@ -5,14 +5,15 @@ Each role's action is a vector with one entry per component, in the order of the
 comply) and is legal in every state; a masked value is executed as that no-op.
 
 Every value carries an escalation category on the Rivera et al. (2024) scale and a rung on a
-Kahn-style ladder (see :data:`RUNG_NAMES`); the env reports, per agent and step, the highest
-category and rung among the components the agent chose.
+Kahn-style ladder (see :data:`RUNG_NAMES`); both come from the scenario (``escalation.actions``),
+and the env reports, per agent and step, the highest category and rung among the components the
+agent chose.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -25,10 +26,37 @@ class Phase(IntEnum):
 
 
 class Role(IntEnum):
+    """The four role families. ``Role.USA.id`` is ``"usa"``: the name configs and tables use."""
+
     MEMBER = 0
     USA = 1
     UKRAINE = 2
     RUSSIA = 3
+
+    @property
+    def id(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def named(cls, name: str) -> Role:
+        """The role called ``name`` (``"member"``, ``"usa"``, ``"ukraine"``, ``"russia"``)."""
+        if isinstance(name, str) and name in ROLE_IDS:
+            return cls[name.upper()]
+        raise ValueError(f"unknown role {name!r}; roles are {list(ROLE_IDS)}")
+
+
+ROLE_IDS: tuple[str, ...] = tuple(role.id for role in Role)
+"""The role names, in role order: member, usa, ukraine, russia."""
+
+RoleId = Literal[ROLE_IDS]  # type: ignore[valid-type] - the same names, for pydantic schemas
+
+
+def agent_role(agent: str) -> Role:
+    """The role of an env agent id: the US, Ukraine and Russia are one agent each, named as
+    their role; every other agent is a coalition member."""
+    if agent in ("usa", "ukraine", "russia"):
+        return Role.named(agent)
+    return Role.MEMBER
 
 
 class PledgeChange(IntEnum):
@@ -160,12 +188,12 @@ RUNG_NAMES = (
 
 
 class Component(NamedTuple):
-    """One entry of a role's action vector."""
+    """One entry of a role's action vector: its name, the names of its values (value 0 is the
+    no-op) and what it decides, in a player's words."""
 
     name: str
     labels: tuple[str, ...]
-    escalation: tuple[Escalation, ...]
-    rung: tuple[int, ...]
+    description: str
 
     @property
     def n(self) -> int:
@@ -176,108 +204,50 @@ def _names(enum: type[IntEnum]) -> tuple[str, ...]:
     return tuple(member.name.lower() for member in enum)
 
 
-_E = Escalation
+_LEVELS = ("none", "low", "medium", "high")
 
 MEMBER_COMPONENTS = (
     Component(
         "pledge",
         _names(PledgeChange),
-        (_E.STATUS_QUO, _E.DE_ESCALATION, _E.POSTURING, _E.POSTURING, _E.POSTURING, _E.POSTURING),
-        (0, 0, 1, 3, 3, 3),
+        "set your pledge to a share of your deployable troops (keep = no change)",
     ),
-    Component("contribution", _names(Contribution), (_E.STATUS_QUO,) * 7, (0,) * 7),
-    Component("condition", _names(Condition), (_E.STATUS_QUO,) * 3, (0,) * 3),
+    Component("contribution", _names(Contribution), "the kind of force a new pledge offers"),
+    Component("condition", _names(Condition), "when a new pledge may deploy"),
     Component(
         "commit",
         _names(Commit),
-        (_E.STATUS_QUO, _E.POSTURING, _E.DE_ESCALATION),
-        (0, 3, 0),
+        "deploy your pledge (if its condition holds) or withdraw your troops",
     ),
-    Component(
-        "response",
-        _names(MemberResponse),
-        (_E.STATUS_QUO, _E.POSTURING, _E.NON_VIOLENT, _E.POSTURING, _E.VIOLENT),
-        (0, 1, 2, 3, 6),
-    ),
-    Component(
-        "aid",
-        ("none", "low", "medium", "high"),
-        (_E.STATUS_QUO, _E.NON_VIOLENT, _E.NON_VIOLENT, _E.NON_VIOLENT),
-        (0, 2, 2, 2),
-    ),
+    Component("response", _names(MemberResponse), "what you do if Russia violates the ceasefire"),
+    Component("aid", _LEVELS, "military aid to Ukraine this turn"),
 )
 
 USA_COMPONENTS = (
-    Component(
-        "signal",
-        _names(Signal),
-        (_E.STATUS_QUO, _E.POSTURING, _E.POSTURING, _E.POSTURING),
-        (0, 1, 1, 3),
-    ),
-    Component(
-        "enablers",
-        ("none", "low", "medium", "high"),
-        (_E.STATUS_QUO, _E.POSTURING, _E.POSTURING, _E.POSTURING),
-        (0, 3, 3, 3),
-    ),
-    Component(
-        "pressure",
-        _names(Pressure),
-        (_E.STATUS_QUO, _E.NON_VIOLENT, _E.NON_VIOLENT),
-        (0, 2, 2),
-    ),
-    Component(
-        "response",
-        _names(UsResponse),
-        (_E.STATUS_QUO, _E.POSTURING, _E.NON_VIOLENT, _E.NON_VIOLENT, _E.VIOLENT),
-        (0, 1, 2, 3, 6),
-    ),
+    Component("signal", _names(Signal), "what you say about backing the force"),
+    Component("enablers", _LEVELS, "US enablers in place (a costly, visible signal)"),
+    Component("pressure", _names(Pressure), "press Ukraine to settle, or sanction Russia"),
+    Component("response", _names(UsResponse), "what you do if Russia violates the ceasefire"),
 )
 
 UKRAINE_COMPONENTS = (
-    Component(
-        "defence",
-        ("none", "low", "medium", "high"),
-        (_E.STATUS_QUO,) * 4,
-        (0, 0, 0, 0),
-    ),
-    Component("fortify", ("no", "yes"), (_E.STATUS_QUO, _E.POSTURING), (0, 3)),
-    Component(
-        "ceasefire",
-        _names(UkraineCeasefire),
-        (_E.STATUS_QUO, _E.DE_ESCALATION, _E.DE_ESCALATION),
-        (0, 0, 0),
-    ),
-    Component("demand", _names(Demand), (_E.STATUS_QUO, _E.POSTURING, _E.POSTURING), (0, 1, 1)),
-    Component("retaliate", ("no", "strike"), (_E.STATUS_QUO, _E.VIOLENT), (0, 5)),
+    Component("defence", _LEVELS, "defence effort this turn"),
+    Component("fortify", ("no", "yes"), "build fortifications"),
+    Component("ceasefire", _names(UkraineCeasefire), "offer a ceasefire, or accept Russia's offer"),
+    Component("demand", _names(Demand), "what you demand as a guarantee before you accept"),
+    Component("retaliate", ("no", "strike"), "strike back at Russia"),
 )
 
 RUSSIA_COMPONENTS = (
-    Component(
-        "offensive",
-        ("none", "low", "medium", "high"),
-        (_E.STATUS_QUO, _E.VIOLENT, _E.VIOLENT, _E.VIOLENT),
-        (0, 5, 5, 6),
-    ),
-    Component("strikes", ("no", "yes"), (_E.STATUS_QUO, _E.VIOLENT), (0, 5)),
+    Component("offensive", _LEVELS, "offensive intensity this turn"),
+    Component("strikes", ("no", "yes"), "strike Ukraine's infrastructure"),
     Component(
         "ceasefire",
         _names(RussiaCeasefire),
-        (_E.STATUS_QUO, _E.DE_ESCALATION, _E.DE_ESCALATION, _E.DE_ESCALATION),
-        (0, 0, 0, 0),
+        "offer a ceasefire (with or without foreign troops) or accept Ukraine's",
     ),
-    Component(
-        "test",
-        _names(TestAction),
-        (_E.STATUS_QUO, _E.NON_VIOLENT, _E.VIOLENT, _E.VIOLENT),
-        (0, 4, 5, 6),
-    ),
-    Component(
-        "threat",
-        _names(Threat),
-        (_E.STATUS_QUO, _E.POSTURING, _E.NUCLEAR),
-        (0, 1, 7),
-    ),
+    Component("test", _names(TestAction), "test the ceasefire once one holds"),
+    Component("threat", _names(Threat), "threats, up to nuclear signalling"),
 )
 
 COMPONENTS: dict[Role, tuple[Component, ...]] = {
@@ -293,22 +263,40 @@ def nvec(role: Role) -> np.ndarray:
     return np.array([c.n for c in COMPONENTS[role]], dtype=np.int64)
 
 
+_INDEX = {
+    role: {c.name: i for i, c in enumerate(components)} for role, components in COMPONENTS.items()
+}
+
+
 def component_index(role: Role, name: str) -> int:
     """Position of a named component in a role's action vector."""
-    for i, component in enumerate(COMPONENTS[role]):
-        if component.name == name:
-            return i
-    names = [c.name for c in COMPONENTS[role]]
-    raise ValueError(f"role {role.name.lower()} has no component {name!r}; it has {names}")
+    try:
+        return _INDEX[role][name]
+    except KeyError:
+        names = list(_INDEX[role])
+        raise ValueError(
+            f"role {role.name.lower()} has no component {name!r}; it has {names}"
+        ) from None
 
 
-def escalation_tables(role: Role) -> tuple[np.ndarray, np.ndarray]:
-    """Padded tables ``[n_components, max_n]`` of escalation category and rung per value."""
-    components = COMPONENTS[role]
-    width = max(c.n for c in components)
-    category = np.zeros((len(components), width), dtype=np.int64)
-    rung = np.zeros((len(components), width), dtype=np.int64)
-    for i, c in enumerate(components):
-        category[i, : c.n] = [int(e) for e in c.escalation]
-        rung[i, : c.n] = c.rung
-    return category, rung
+def top(role: Role, name: str) -> int:
+    """The highest value of a component (``top(Role.USA, "enablers")`` is 3): levels are
+    scaled by it to 0..1 in the rules and the observations."""
+    return COMPONENTS[role][component_index(role, name)].n - 1
+
+
+class ActionView:
+    """One role's actions by component name: ``ActionView(Role.MEMBER, a).response`` is the
+    ``response`` component of ``a`` (``a[..., 4]``), with the leading axes of ``a``."""
+
+    __slots__ = ("array", "role")
+
+    def __init__(self, role: Role, array: np.ndarray) -> None:
+        self.role = role
+        self.array = array
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        return self.array[..., component_index(self.role, name)]
+
+    def __repr__(self) -> str:
+        return f"ActionView({self.role.name.lower()}, shape {self.array.shape})"

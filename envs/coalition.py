@@ -1,10 +1,14 @@
-"""The PettingZoo adapter: a batch of one over the array rules in :mod:`rules`."""
+"""The PettingZoo adapter: a batch of one over the array rules in :mod:`rules`.
+
+It batches the agents' actions, calls :func:`~reassurance.envs.rules.step`, and slices the
+result into PettingZoo's per-agent dicts. The figures of each state are computed once (by the
+rules); observations and masks are built from them; the turn report only when rendered.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,114 +16,86 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from reassurance.envs import actions as A
-from reassurance.envs.actions import COMPONENTS, Role, nvec
+from reassurance.envs.actions import COMPONENTS, RUNG_NAMES, Phase, Role, nvec
+from reassurance.envs.figures import Derived, derived
+from reassurance.envs.masks import legal_masks
+from reassurance.envs.metrics import episode_summary
 from reassurance.envs.observation import (
-    PIECE_DOCS,
     Layout,
     ObservationView,
     build_observations,
     layouts,
+    markdown_table,
     state_vector,
 )
-from reassurance.envs.rules import (
-    Params,
-    State,
-    compile_params,
-    derived,
-    draw_step,
-    episode_summary,
-    init_state,
-    legal_masks,
-    step,
-)
+from reassurance.envs.render import Turn, header, turn_report
+from reassurance.envs.rules import step
 from reassurance.envs.scenario import Scenario, load_scenario
+from reassurance.envs.state import Params, State, compile_params, draw_step, init_state
 
 __all__ = ["CoalitionEnv", "ENV_VERSION"]
 
 ENV_VERSION = "coalition_v0"
 
-_PHASE_NAMES = ("war", "negotiation", "deployment", "test")
-
-
-def _label(enum: type[IntEnum], value: Any) -> str:
-    return enum(int(value)).name.lower()
-
-
-def _piece_table() -> str:
-    rows = "\n".join(f"    | ``{name}`` | {doc} |" for name, (doc, _) in PIECE_DOCS.items())
-    return "    | piece | meaning |\n    |---|---|\n" + rows
+_PHASE_NAMES = tuple(phase.name.lower() for phase in Phase)
 
 
 class CoalitionEnv(ParallelEnv):
     """A reassurance force for Ukraine after a ceasefire, and whether America backs it.
 
-        ## Description
-        Coalition members decide whether to pledge and deploy a reassurance force; the US, whose
-        type (disengaged, conditional, committed) is private, signals and may back it; Russia and
-        Ukraine fight, negotiate a ceasefire, and Russia then tests the force. The game runs in
-        phases war -> negotiation -> deployment -> test, and back to war when a ceasefire breaks.
-        One step is two weeks. The model and every formula are in ``docs/model.md``; all numbers
-        come from the scenario file (``configs/scenarios``).
+    ## Description
+    Coalition members decide whether to pledge and deploy a reassurance force; the US, whose
+    type (disengaged, conditional, committed) is private, signals and may back it; Russia and
+    Ukraine fight, negotiate a ceasefire, and Russia then tests the force. The game runs in
+    phases war -> negotiation -> deployment -> test, and back to war when a ceasefire breaks.
+    One step is two weeks. The model and every formula are in ``docs/model.md``; all numbers
+    come from the scenario file (``configs/scenarios``).
 
-        ## Agents
-        ``usa``, one agent per coalition member (``uk``, ``france``, ...), ``ukraine``, ``russia``.
+    ## Agents
+    ``usa``, one agent per coalition member (``uk``, ``france``, ...), ``ukraine``, ``russia``.
 
-        ## Action space
-        ``MultiDiscrete`` per role; component order and values (value 0 is always the legal no-op):
+    ## Action space
+    ``MultiDiscrete`` per role; component order and values (value 0 is always the legal no-op):
 
-        - member: pledge (keep, none, token, 5%, 10%, 20% of deployable capacity) x contribution
-          (ground, air, maritime, isr, logistics, training, fortification) x condition
-          (unconditional, if US backstop, after ceasefire) x commit (hold, deploy, withdraw) x
-          response to a violation (none, protest, sanctions, reinforce, engage) x aid (0-3).
-        - usa: signal (silent, verbal, conditional backstop, formal guarantee) x enablers (0-3)
-          x pressure (none, on Ukraine, sanctions on Russia) x response (none, statement,
-          sanctions, ISR/air cover, strikes).
-        - ukraine: defence effort (0-3) x fortify (no, yes) x ceasefire (none, offer, accept) x
-          demand (none, a force, a force and a US backstop) x retaliate (no, strike).
-        - russia: offensive (0-3) x infrastructure strikes (no, yes) x ceasefire (none, offer
-          without foreign troops, offer with foreign troops allowed, accept) x test (comply,
-          probe, limited violation, major offensive) x threat (none, rhetoric, nuclear signalling).
+    {actions}
 
-        An action outside the space raises ``ValueError``. A component value that the mask marks
-        illegal is executed as that component's no-op (value 0).
+    An action outside the space raises ``ValueError``. A component value that the mask marks
+    illegal is executed as that component's no-op (value 0).
 
-        ## Observation space
-        ``Dict({"observations": Box(0, 2, (n,), float32),
-    "action_mask": Tuple(MultiBinary(k_1), ..., MultiBinary(k_c))})``.
-        ``action_mask`` holds one int8 vector per action component, in component order: exactly the
-        argument ``MultiDiscrete.sample(mask=...)`` takes, and, concatenated, aligned with the
-        logits of a MultiDiscrete action distribution (what a masking RLlib module needs).
-        ``observations`` is built from named pieces, public first, then the role's private ones;
-        read them with :meth:`view`.
+    ## Observation space
+    ``Dict({{"observations": Box(0, high, (n,), float32), "action_mask": Tuple(MultiBinary(k_1),
+    ..., MultiBinary(k_c))}})``. ``action_mask`` holds one int8 vector per action component,
+    in component order: exactly the argument ``MultiDiscrete.sample(mask=...)`` takes, and,
+    concatenated, aligned with the logits of a MultiDiscrete action distribution (what a masking
+    RLlib module needs). ``observations`` is built from named pieces, public first, then the
+    role's private ones; read them with :meth:`view`:
 
     {pieces}
 
-        ## Rewards
-    Per role, every weight a scenario parameter (``rewards:``).
-    Members: public security benefit scaled by GDP, private benefit of a visible role, minus
-    deployment, home-readiness, exposure (larger when the US backstop is doubted), casualty,
-    reneging and collective-risk costs. US: European security valued by its type, minus
-    enabler and intervention costs and the audience cost of a guarantee not honoured, plus
-    burden sharing. Ukraine: territory and the guarantee, minus war costs. Russia: territory
-    and gains weighted by its resolve, minus war costs, sanctions, clashes with NATO forces and
-    nuclear-signalling risk.
+    ## Rewards
+    Per role, every weight a scenario parameter (``rewards:``). Members: public security benefit
+    scaled by GDP, private benefit of a visible role, minus deployment, home-readiness, exposure
+    (larger when the US backstop is doubted), casualty, reneging and collective-risk costs. US:
+    European security valued by its type, minus enabler and intervention costs and the audience
+    cost of a guarantee not honoured, plus burden sharing. Ukraine: territory and the guarantee,
+    minus war costs. Russia: territory and gains weighted by its resolve, minus war costs,
+    sanctions, clashes with NATO forces and nuclear-signalling risk.
 
     ## Starting state
-        War, the front at ``dynamics.initial_front``, no pledges; the US type and Russia's resolve
-        drawn from the scenario's priors with the env's seeded generator.
+    War, the front at ``dynamics.initial_front``, no pledges; the US type and Russia's resolve
+    drawn from the scenario's priors with the env's seeded generator.
 
-        ## Episode end
-        Truncation after ``horizon`` steps (or ``max_cycles`` if smaller); termination when the
-        front falls below ``dynamics.collapse_front``. Every agent's final info holds
-        ``"episode_summary"``.
+    ## Episode end
+    Truncation after ``horizon`` steps (or ``max_cycles`` if smaller); termination when the
+    front falls below ``dynamics.collapse_front``. Every agent's final info holds
+    ``"episode_summary"`` (``reassurance.envs.metrics.SUMMARY`` defines each figure).
 
-        ## Arguments
-        ``scenario`` (id, path or :class:`Scenario`), ``overrides`` (dict, dotted keys allowed),
-        ``render_mode`` (``"ansi"`` or ``"human"``), ``max_cycles`` (int or None).
+    ## Arguments
+    ``scenario`` (id, path or :class:`Scenario`), ``overrides`` (dict, dotted keys allowed),
+    ``render_mode`` (``"ansi"`` or ``"human"``), ``max_cycles`` (int or None).
 
-        ## Version history
-        - v0: first release.
+    ## Version history
+    - v0: first release.
     """
 
     metadata = {
@@ -140,26 +116,24 @@ class CoalitionEnv(ParallelEnv):
                 f"render_mode {render_mode!r} is not supported; "
                 f"allowed: {self.metadata['render_modes']} or None"
             )
-        if max_cycles is not None and (not isinstance(max_cycles, int) or max_cycles < 1):
-            raise ValueError(f"max_cycles must be a positive int or None, got {max_cycles!r}")
         self.scenario = load_scenario(scenario, overrides)
         self.params: Params = compile_params(self.scenario)
         self.render_mode = render_mode
-        self.horizon = min(self.scenario.horizon, max_cycles or self.scenario.horizon)
+        self.horizon = self.params.horizon(max_cycles)
         self.member_ids = self.params.member_ids
-        self.possible_agents = ["usa", *self.member_ids, "ukraine", "russia"]
+        self.possible_agents = list(self.params.agents)
         self.agents: list[str] = []
         self._roles = {"usa": Role.USA, "ukraine": Role.UKRAINE, "russia": Role.RUSSIA}
-        self._roles.update({m: Role.MEMBER for m in self.member_ids})
+        self._roles.update(dict.fromkeys(self.member_ids, Role.MEMBER))
         self._member_index = {m: i for i, m in enumerate(self.member_ids)}
         self._layouts = layouts(len(self.member_ids))
         self._action_spaces = {r: spaces.MultiDiscrete(nvec(r)) for r in Role}
         self._observation_spaces = {r: self._make_observation_space(r) for r in Role}
         self.state_space = spaces.Box(0.0, 2.0, (self._state_size(),), dtype=np.float32)
         self._state: State | None = None
-        self._last_infos: dict[str, dict[str, Any]] = {}
+        self._figures: Derived | None = None
         self.np_random = np.random.default_rng()
-        self._history: list[str] = []
+        self._history: list[Turn] = []
 
     # -------------------------------------------------------------- spaces
 
@@ -218,22 +192,23 @@ class CoalitionEnv(ParallelEnv):
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
         self.agents = list(self.possible_agents)
-        self._state = init_state(self.params, 1, self.np_random)
+        self._set(init_state(self.params, 1, self.np_random))
         self._history = []
-        infos = {agent: self._info(agent, None, None) for agent in self.agents}
-        self._last_infos = infos
+        infos = self._infos(None, None)
         if self.render_mode == "human":
             self.render()
         return self._observations(), infos
 
     def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        if self._state is None or not self.agents:
+        if self._state is None or self._figures is None or not self.agents:
             raise RuntimeError("call reset() before step(), and again after the episode ends")
         batch = self._batch_actions(actions)
-        result = step(
-            self.params, self._state, batch, draw_step(self.np_random, 1, len(self.member_ids))
+        draws = draw_step(self.np_random, 1, len(self.member_ids))
+        result = step(self.params, self._state, self._figures, batch, draws)
+        self._state, self._figures = result.state, result.figures
+        self._history.append(
+            Turn(result.executed, result.escalation[0], result.state, result.figures)
         )
-        self._state = result.state
         terminated = bool(result.terminated[0])
         truncated = bool(result.truncated[0] or (result.state.t[0] >= self.horizon))
         truncated = truncated and not terminated
@@ -242,33 +217,32 @@ class CoalitionEnv(ParallelEnv):
             role = self.role(agent)
             r = result.rewards[role][0]
             rewards[agent] = float(r[self._member_index[agent]] if role is Role.MEMBER else r)
-        infos = {
-            agent: self._info(agent, result.escalation[0], result.rung[0]) for agent in self.agents
-        }
+        infos = self._infos(result.escalation[0], result.rung[0])
         observations = self._observations()
         terminations = dict.fromkeys(self.agents, terminated)
         truncations = dict.fromkeys(self.agents, truncated)
-        self._history.append(self._turn_report(result.executed, result.escalation[0]))
         if terminated or truncated:
             summary = episode_summary(self.params, self._state)
             for info in infos.values():
                 info["episode_summary"] = summary
             self.agents = []
-        self._last_infos = infos
         if self.render_mode == "human":
             self.render()
         return observations, rewards, terminations, truncations, infos
 
     def state(self) -> np.ndarray:
         """Global state for centralised critics (public pieces, hidden types, all members)."""
-        if self._state is None:
+        if self._state is None or self._figures is None:
             raise RuntimeError("call reset() before state()")
-        return state_vector(self.params, self._state, self._layouts)[0]
+        return state_vector(self.params, self._state, self._figures, self._layouts)[0]
 
     def render(self) -> str | None:
         if self.render_mode is None:
             return None
-        text = self._history[-1] if self._history else self._header()
+        if self._history:
+            text = turn_report(self.params, self.horizon, self._history[-1], self.possible_agents)
+        else:
+            text = header(self.params, self.horizon, self._state)
         if self.render_mode == "human":
             print(text)
             return None
@@ -286,12 +260,24 @@ class CoalitionEnv(ParallelEnv):
             raise RuntimeError("call reset() first")
         return self._state
 
+    @property
+    def figures(self) -> Derived:
+        """The figures of the current state (force, enablers, deterrence, ...), as the rules
+        computed them. For tests, teaching and analysis, not agents."""
+        if self._figures is None:
+            raise RuntimeError("call reset() first")
+        return self._figures
+
     def set_game_state(self, state: State) -> None:
         """Replace the rules state (hand-set states in tests and teaching)."""
         if state.batch_size != 1:
             raise ValueError(f"the env holds one game; got a batch of {state.batch_size}")
-        self._state = state
+        self._set(state)
         self.agents = list(self.possible_agents)
+
+    def _set(self, state: State) -> None:
+        self._state = state
+        self._figures = derived(self.params, state)
 
     def _batch_actions(self, actions: Mapping[str, Any]) -> dict[Role, np.ndarray]:
         unknown = sorted(set(actions) - set(self.agents))
@@ -336,9 +322,9 @@ class CoalitionEnv(ParallelEnv):
         return value.astype(np.int64)
 
     def _observations(self) -> dict[str, dict[str, Any]]:
-        s = self._state
-        obs = build_observations(self.params, s, self._layouts)
-        masks = legal_masks(self.params, s)
+        s, d = self._state, self._figures
+        obs = build_observations(self.params, s, d, self._layouts)
+        masks = legal_masks(self.params, s, d)
         out = {}
         for agent in self.agents:
             role = self.role(agent)
@@ -352,95 +338,42 @@ class CoalitionEnv(ParallelEnv):
             out[agent] = {"observations": vector, "action_mask": mask}
         return out
 
-    def _info(
-        self, agent: str, escalation: np.ndarray | None, rung: np.ndarray | None
-    ) -> dict[str, Any]:
-        s = self._state
-        index = self.possible_agents.index(agent)
-        info: dict[str, Any] = {
-            "phase": _PHASE_NAMES[int(s.phase[0])],
-            "escalation": float(escalation[index]) if escalation is not None else 0.0,
-            "rung": int(rung[index]) if rung is not None else 0,
-            "rung_name": A.RUNG_NAMES[int(rung[index]) if rung is not None else 0],
-            "pledge_troops": 0.0,
-            "deployed_troops": 0.0,
-        }
-        if self.role(agent) is Role.MEMBER:
-            i = self._member_index[agent]
-            pledged = self.params.pledge_shares[s.pledge_level[0, i]] * self.params.capacity_k[i]
-            info["pledge_troops"] = float(1000.0 * pledged)
-            info["deployed_troops"] = float(1000.0 * s.deployed_k[0, i])
-        return info
-
-    # -------------------------------------------------------------- rendering
-
-    def _header(self) -> str:
-        s = self._state
-        if s is None:
-            return f"{self.scenario.title} (not started: call reset())"
-        return (
-            f"{self.scenario.title}: step {int(s.t[0])}/{self.horizon}, "
-            f"phase {_PHASE_NAMES[int(s.phase[0])]}, "
-            f"Ukraine holds {100 * s.front[0]:.1f}% of its territory"
-        )
-
-    def _turn_report(self, executed: dict[Role, np.ndarray], escalation: np.ndarray) -> str:
+    def _infos(
+        self, escalation: np.ndarray | None, rung: np.ndarray | None
+    ) -> dict[str, dict[str, Any]]:
         s, p = self._state, self.params
-        d = derived(p, s)
-        sc = self.scenario
         phase = _PHASE_NAMES[int(s.phase[0])]
-        pending = _label(A.PendingOffer, s.pending[0])
-        lines = [f"== Turn {int(s.t[0])}/{self.horizon} ({sc.id}) " + "=" * 20]
-        lines.append(
-            f"Phase: {phase:<12} Front: Ukraine holds {100 * s.front[0]:.1f}%"
-            f"   Pending offer: {pending}"
-        )
-        lines.append(
-            f"Force: {d.force[0]:,.0f} / {sc.force.threshold_troops:,.0f} troops deployed"
-            f" ({d.pledged_force[0]:,.0f} pledged)   Enablers E={d.enablers[0]:.2f}"
-            f"   Deterrence q={d.deterrence[0]:.2f}"
-            + ("   DETERRENCE GAP OPEN" if s.gap_open[0] else "")
-        )
-        usa = executed[Role.USA][0]
-        lines.append(
-            f"US: signal {_label(A.Signal, usa[0])}, enablers {int(usa[1])}/3, "
-            f"pressure {_label(A.Pressure, usa[2])}, response {_label(A.UsResponse, usa[3])}"
-            f"   Public belief US backs: {d.mu[0]:.2f}"
-        )
-        ru = executed[Role.RUSSIA][0]
-        test = ""
-        if ru[3]:
-            seen = "detected" if s.violation_detected[0] else "undetected"
-            worked = ", succeeded" if s.violation_succeeded[0] else ", failed"
-            test = f", test {_label(A.TestAction, ru[3])} ({seen}{worked})"
-        lines.append(
-            f"Russia: offensive {int(ru[0])}/3, strikes {'yes' if ru[1] else 'no'}, "
-            f"ceasefire {_label(A.RussiaCeasefire, ru[2])}{test}, threat {_label(A.Threat, ru[4])}"
-        )
-        ua = executed[Role.UKRAINE][0]
-        lines.append(
-            f"Ukraine: defence {int(ua[0])}/3, fortify {'yes' if ua[1] else 'no'}, "
-            f"ceasefire {_label(A.UkraineCeasefire, ua[2])}, demand {_label(A.Demand, ua[3])}"
-        )
-        lines.append(
-            f"{'member':<12}{'pledged':>9}{'deployed':>10}  type/condition                response"
-        )
-        for i, m in enumerate(self.member_ids):
-            level = int(s.pledge_level[0, i])
-            pledged = 1000 * p.pledge_shares[level] * p.capacity_k[i]
-            kind = _label(A.Contribution, s.pledge_type[0, i])
-            cond = _label(A.Condition, s.pledge_condition[0, i])
-            resp = _label(A.MemberResponse, s.member_response[0, i])
-            detail = f"{kind}/{cond}" if level else "-"
-            lines.append(
-                f"{m:<12}{pledged:>9,.0f}{1000 * s.deployed_k[0, i]:>10,.0f}  {detail:<30}{resp}"
-            )
-        agents = self.possible_agents
-        top = int(np.argmax(escalation))
-        lines.append(
-            f"Escalation: mean {escalation.mean():.1f}, max {escalation.max():.0f} ({agents[top]})"
-        )
-        return "\n".join(lines)
+        pledged = 1000.0 * (p.pledge_shares[s.pledge_level[0]] * p.capacity_k)
+        deployed = 1000.0 * s.deployed_k[0]
+        infos = {}
+        for index, agent in enumerate(self.possible_agents):
+            if agent not in self.agents:
+                continue
+            top = int(rung[index]) if rung is not None else 0
+            info: dict[str, Any] = {
+                "phase": phase,
+                "escalation": float(escalation[index]) if escalation is not None else 0.0,
+                "rung": top,
+                "rung_name": RUNG_NAMES[top],
+                "pledge_troops": 0.0,
+                "deployed_troops": 0.0,
+            }
+            if self._roles[agent] is Role.MEMBER:
+                i = self._member_index[agent]
+                info["pledge_troops"] = float(pledged[i])
+                info["deployed_troops"] = float(deployed[i])
+            infos[agent] = info
+        return infos
 
 
-CoalitionEnv.__doc__ = CoalitionEnv.__doc__.replace("{pieces}", _piece_table())
+def _action_table() -> str:
+    lines = []
+    for role in Role:
+        parts = [f"{c.name} ({', '.join(c.labels)})" for c in COMPONENTS[role]]
+        lines.append(f"- {role.name.lower()}: " + " x ".join(parts) + ".")
+    return "\n    ".join(lines)
+
+
+CoalitionEnv.__doc__ = (CoalitionEnv.__doc__ or "").format(
+    actions=_action_table(), pieces=markdown_table(indent="    ").lstrip()
+)

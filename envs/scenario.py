@@ -1,11 +1,11 @@
-"""Scenario files: loading, inheritance, overrides and validation.
+"""Scenario files: the schema every number of the game lives in, with its unit and range.
 
-A scenario is a YAML file under ``configs/scenarios/`` read with ``yaml.safe_load`` and validated
-into frozen pydantic models (unknown fields are errors). A file may name a ``base:`` scenario and
-override some of its fields; nested mappings merge, lists replace, and ``members`` may be given as
-a mapping from member id to the fields to change on that member.
-
-Overrides from Python use the same merge, with dotted keys allowed::
+A scenario is a YAML file under ``configs/scenarios/`` (or any path), read by the project's one
+config loader (:mod:`reassurance.configs`: shipped names or paths, ``base:`` chains read relative
+to the file, dotted overrides) and validated into frozen pydantic models. Unknown fields are
+errors; every number must be finite and inside its documented range (``docs/model.md`` lists
+them); a boolean is never taken for a number; tables that the rules read in order are checked for
+the order they rely on. ``members`` may be overridden as a mapping from member id to fields::
 
     load_scenario("brussels-2025-04", overrides={"usa.committed_prior": 0.5,
                                                  "members.germany.troops_in_ukraine": True})
@@ -13,37 +13,62 @@ Overrides from Python use the same merge, with dotted keys allowed::
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from reassurance import configs
+from reassurance.envs.actions import COMPONENTS, ESCALATION_KEYS, RUNG_NAMES, Role
 
 __all__ = [
+    "Member",
     "Scenario",
     "ScenarioError",
-    "Member",
     "list_scenarios",
     "load_scenario",
     "scenario_path",
 ]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(configs.ConfigError):
     """A scenario file or override is wrong; the message names the file, the field and why."""
 
 
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    return value
+
+
+Real = Annotated[float, BeforeValidator(_not_bool)]
+"""A finite number (``true``/``false`` are refused, NaN and infinities too)."""
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+"""An integer (``true``/``false`` are refused)."""
+Share = Annotated[Real, Field(ge=0, le=1)]
+Probability = Share
+Positive = Annotated[Real, Field(gt=0)]
+NonNegative = Annotated[Real, Field(ge=0)]
+Likelihood = Annotated[Real, Field(gt=0, le=1)]
+Rung = Annotated[Whole, Field(ge=0, le=len(RUNG_NAMES) - 1)]
+Category = Literal["de_escalation", "status_quo", "posturing", "non_violent", "violent", "nuclear"]
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def _probabilities(values: tuple[float, ...], name: str) -> None:
-    if any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
-        raise ValueError(f"{name} must be non-negative and sum to 1, got {list(values)}")
+    if abs(sum(values) - 1.0) > 1e-6:
+        raise ValueError(f"{name} must sum to 1, got {list(values)} (sum {sum(values):g})")
+
+
+def _ordered(values: tuple[float, ...], name: str, *, falling: bool = False) -> None:
+    pairs = zip(values[:-1], values[1:], strict=True)
+    if any((b > a) if falling else (b < a) for a, b in pairs):
+        order = "non-increasing" if falling else "non-decreasing"
+        raise ValueError(f"{name} must be {order} (the rules read it in order), got {list(values)}")
 
 
 class Member(_Frozen):
@@ -51,17 +76,16 @@ class Member(_Frozen):
 
     id: str = Field(pattern=r"^[a-z][a-z_]*$", description="lower-case agent id, e.g. 'uk'")
     name: str
-    gdp_usd_bn: float = Field(gt=0, description="GDP, current USD bn")
-    defence_usd_bn: float = Field(gt=0, description="defence spending, current USD bn per year")
-    active_personnel_k: float = Field(gt=0, description="active military personnel, thousands")
-    deployable_k: float | None = Field(
+    gdp_usd_bn: Positive = Field(description="GDP, current USD bn")
+    defence_usd_bn: Positive = Field(description="defence spending, current USD bn per year")
+    active_personnel_k: Positive = Field(description="active military personnel, thousands")
+    deployable_k: Positive | None = Field(
         default=None,
-        gt=0,
         description="troops (thousands) this member could send; default personnel x share",
     )
-    home_threat: float = Field(ge=0, le=1, description="0 none .. 1 border with Russia/Belarus")
+    home_threat: Share = Field(description="0 none .. 1 border with Russia/Belarus")
     parliament_vote: bool = Field(description="a deployment needs a parliamentary vote")
-    leadership: float = Field(ge=0, le=1, description="private benefit of a visible role, 0..1")
+    leadership: Share = Field(description="private benefit of a visible role, 0..1")
     troops_in_ukraine: bool = Field(
         default=True, description="ground troops go to Ukraine (False: NATO soil only)"
     )
@@ -81,26 +105,28 @@ class Member(_Frozen):
 class UsaConfig(_Frozen):
     """The US: a private type drawn at reset; the prior is public."""
 
-    committed_prior: float = Field(ge=0, le=1, description="P(type = committed)")
-    conditional_share: float = Field(
-        ge=0, le=1, description="P(type = conditional | not committed)"
+    committed_prior: Probability = Field(description="P(type = committed)")
+    conditional_share: Probability = Field(description="P(type = conditional | not committed)")
+    aid: NonNegative = Field(description="US aid to Ukraine's front strength while not pressuring")
+    enabler_share: Share = Field(description="E contributed by US enablers at level 3")
+    air_defence: Share = Field(description="exposure cut by US enablers at level 3")
+    monitoring: NonNegative = Field(description="monitoring units added by US enablers at level 3")
+    deterrence: Share = Field(description="kappa_US: deterrence of a US strike response")
+    tripwire_troops: Positive = Field(
+        description="force size (troops) at which the US backstop fully covers the force"
     )
-    aid: float = Field(ge=0, description="US aid to Ukraine's front strength while not pressuring")
-    enabler_share: float = Field(ge=0, le=1, description="E contributed by US enablers at level 3")
-    air_defence: float = Field(ge=0, le=1, description="exposure cut by US enablers at level 3")
-    monitoring: float = Field(ge=0, description="monitoring units added by US enablers at level 3")
-    deterrence: float = Field(
-        ge=0, le=1, description="kappa_US: deterrence of a US strike response"
-    )
-    tripwire_troops: float = Field(
-        gt=0, description="force size (troops) at which the US backstop fully covers the force"
-    )
-    backstop_credit: tuple[float, float, float, float] = Field(
+    backstop_credit: tuple[Share, Share, Share, Share] = Field(
         description="weight of the US backstop in members' exposure, by signal silent..formal"
     )
-    response_force: tuple[float, float, float, float, float] = Field(
+    response_force: tuple[Share, Share, Share, Share, Share] = Field(
         description="military weight of a US response none..strikes"
     )
+
+    @model_validator(mode="after")
+    def _check(self) -> UsaConfig:
+        _ordered(self.backstop_credit, "usa.backstop_credit")
+        _ordered(self.response_force, "usa.response_force")
+        return self
 
     def type_prior(self) -> tuple[float, float, float]:
         """P(disengaged), P(conditional), P(committed)."""
@@ -113,51 +139,79 @@ class UsaConfig(_Frozen):
 
 
 class RussiaConfig(_Frozen):
-    resolve_levels: tuple[float, float, float] = Field(description="weight on gains, low/mid/high")
-    resolve_prior: tuple[float, float, float]
-    strength: float = Field(gt=0, description="S_R, offensive strength")
+    resolve_levels: tuple[NonNegative, NonNegative, NonNegative] = Field(
+        description="weight on territory and gains, low/mid/high resolve"
+    )
+    resolve_prior: tuple[Probability, Probability, Probability] = Field(
+        description="P(resolve low/mid/high)"
+    )
+    strength: Positive = Field(description="S_R, offensive strength")
 
     @model_validator(mode="after")
     def _check(self) -> RussiaConfig:
         _probabilities(self.resolve_prior, "russia.resolve_prior")
+        _ordered(self.resolve_levels, "russia.resolve_levels")
         return self
 
 
 class UkraineConfig(_Frozen):
-    strength: float = Field(gt=0, description="S_U, defensive strength")
-    fortification_rate: float = Field(ge=0, le=1, description="stock added per fortify step")
-    fortification_bonus: float = Field(ge=0, description="S_U added at full fortification")
-    demand_force_share: tuple[float, float, float] = Field(
+    strength: Positive = Field(description="S_U, defensive strength")
+    fortification_rate: Share = Field(description="stock added per fortify step")
+    fortification_bonus: NonNegative = Field(description="S_U added at full fortification")
+    demand_force_share: tuple[NonNegative, NonNegative, NonNegative] = Field(
         description="pledged force / threshold Ukraine requires at demand none/force/backstop"
     )
 
+    @model_validator(mode="after")
+    def _check(self) -> UkraineConfig:
+        _ordered(self.demand_force_share, "ukraine.demand_force_share")
+        return self
+
 
 class ForceConfig(_Frozen):
-    threshold_troops: float = Field(gt=0, description="F*: credible force size, troops")
-    enabler_threshold: float = Field(gt=0, description="E*: enabler units members need alone")
-    eta: float = Field(gt=0, description="deterrence curvature; >1 small forces deter little")
-    ukraine_weight: float = Field(ge=0, description="w: weight of Ukraine's readiness in kappa_C")
-    outside_factor: float = Field(ge=0, le=1, description="deterrence of troops outside Ukraine")
-    pledge_shares: tuple[float, float, float, float, float] = Field(
+    threshold_troops: Positive = Field(description="F*: credible force size, troops")
+    enabler_threshold: Positive = Field(description="E*: enabler units members need alone")
+    eta: Positive = Field(description="deterrence curvature; >1 small forces deter little")
+    enabler_weight: Share = Field(
+        description="weight of enablers E in the coalition's credibility: "
+        "kappa_C is proportional to (1 - w) + w E"
+    )
+    ukraine_weight: NonNegative = Field(description="w: weight of Ukraine's readiness in kappa_C")
+    outside_factor: Share = Field(description="deterrence of troops outside Ukraine")
+    pledge_shares: tuple[Share, Share, Share, Share, Share] = Field(
         description="share of deployable capacity for pledge none/token/5%/10%/20%"
     )
-    deployment_window: int = Field(ge=1, description="steps from ceasefire to deadline")
-    deployable_share: float = Field(gt=0, le=1, description="default deployable / active")
-    parliament_pass: float = Field(ge=0, le=1, description="base probability a vote passes")
-    parliament_backstop_bonus: float = Field(ge=0, le=1, description="added times belief mu")
-    parliament_declaration_bonus: float = Field(ge=0, le=1, description="added if signed")
-    vote_cooldown: int = Field(ge=0, description="steps before a failed vote can be retried")
+    deployment_window: Whole = Field(ge=1, le=100, description="steps from ceasefire to deadline")
+    deployable_share: Annotated[Real, Field(gt=0, le=1)] = Field(
+        description="default deployable / active personnel"
+    )
+    parliament_pass: Probability = Field(description="base probability a vote passes")
+    parliament_backstop_bonus: Probability = Field(description="added times belief mu")
+    parliament_declaration_bonus: Probability = Field(description="added if signed")
+    vote_cooldown: Whole = Field(
+        ge=0, le=100, description="steps before a failed vote can be retried"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ForceConfig:
+        shares = self.pledge_shares
+        if shares[0] != 0 or any(b <= a for a, b in zip(shares[:-1], shares[1:], strict=True)):
+            raise ValueError(
+                "force.pledge_shares must start at 0 and rise strictly (a lower level is a "
+                f"smaller pledge; at most 1, the whole capacity), got {list(shares)}"
+            )
+        return self
 
 
 class ContributionEffect(_Frozen):
     """What one thousand deployed troops of a contribution type do."""
 
-    ground: float = Field(ge=0, description="counts toward force size F (share)")
-    enabler: float = Field(ge=0, description="enabler units per thousand")
-    monitoring: float = Field(ge=0, description="monitoring units per thousand")
-    strength: float = Field(ge=0, description="Ukraine strength added per thousand")
-    cost: float = Field(ge=0, description="USD bn per thousand per year")
-    exposure: float = Field(ge=0, le=1, description="share exposed to attack in Ukraine")
+    ground: Share = Field(description="counts toward force size F (share)")
+    enabler: NonNegative = Field(description="enabler units per thousand")
+    monitoring: NonNegative = Field(description="monitoring units per thousand")
+    strength: NonNegative = Field(description="Ukraine strength added per thousand")
+    cost: NonNegative = Field(description="USD bn per thousand per year")
+    exposure: Share = Field(description="share exposed to attack in Ukraine")
 
 
 class ContributionTypes(_Frozen):
@@ -175,42 +229,61 @@ class TestConfig(_Frozen):
 
     __test__ = False  # not a pytest class
 
-    probe_detection: float = Field(ge=0, le=1, description="detection of a probe, no monitoring")
-    monitoring_scale: float = Field(gt=0, description="monitoring units for 63% extra detection")
-    violation_detection: float = Field(ge=0, le=1, description="detection of a limited violation")
-    major_resistance: float = Field(ge=0, le=1, description="q multiplier against a major one")
-    gains: tuple[float, float, float] = Field(description="front lost if probe/limited/major works")
-    casualty_severity: tuple[float, float, float] = Field(description="per probe/limited/major")
-    member_response_force: tuple[float, float, float, float, float] = Field(
+    probe_detection: Probability = Field(description="detection of a probe, no monitoring")
+    monitoring_scale: Positive = Field(description="monitoring units for 63% extra detection")
+    violation_detection: Probability = Field(description="detection of a limited violation")
+    major_resistance: Share = Field(description="q multiplier against a major one")
+    gains: tuple[Share, Share, Share] = Field(
+        description="share of territory taken if a probe/limited/major violation works"
+    )
+    casualty_severity: tuple[NonNegative, NonNegative, NonNegative] = Field(
+        description="casualties per exposed thousand, probe/limited/major"
+    )
+    member_response_force: tuple[Share, Share, Share, Share, Share] = Field(
         description="military weight of a member response none..engage"
     )
-    failed_casualty_share: float = Field(ge=0, le=1, description="casualties when repelled")
+    failed_casualty_share: Share = Field(description="casualties when repelled")
+
+    @model_validator(mode="after")
+    def _check(self) -> TestConfig:
+        _ordered(self.gains, "test.gains")
+        _ordered(self.casualty_severity, "test.casualty_severity")
+        return self
 
 
 class CollectiveRiskConfig(_Frozen):
-    probability: float = Field(ge=0, le=1, description="r: chance a gap opens below threshold")
-    loss: float = Field(ge=0, description="one-off loss each member pays, scaled by GDP")
+    probability: Probability = Field(description="r: chance a gap opens below threshold")
+    loss: NonNegative = Field(description="one-off loss each member pays, scaled by GDP")
 
 
 class DynamicsConfig(_Frozen):
-    initial_front: float = Field(ge=0, le=1, description="share of territory Ukraine holds")
-    front_rate: float = Field(ge=0, description="kappa: front change per step per unit balance")
-    front_noise: float = Field(ge=0, description="std dev of the front's step noise")
-    negotiation_intensity: float = Field(ge=0, le=1, description="fighting during talks")
-    talks_timeout: int = Field(ge=1, description="steps without an offer before talks end")
-    aid_weight: float = Field(ge=0, description="front strength of full European aid")
-    strike_damage: float = Field(
-        ge=0, description="Ukraine strength lost to infrastructure strikes"
+    initial_front: Share = Field(description="share of territory Ukraine holds")
+    front_rate: NonNegative = Field(description="kappa: front change per step per unit balance")
+    front_noise: NonNegative = Field(description="std dev of the front's step noise")
+    negotiation_intensity: Share = Field(description="fighting during talks")
+    talks_timeout: Whole = Field(
+        ge=1, le=100, description="steps without an offer before talks end"
     )
-    collapse_front: float = Field(ge=0, le=1, description="episode ends if the front falls below")
+    aid_weight: NonNegative = Field(description="front strength of full European aid")
+    strike_damage: NonNegative = Field(
+        description="Ukraine strength lost to infrastructure strikes"
+    )
+    retaliation_weight: NonNegative = Field(
+        description="front strength of Ukraine's retaliation strikes during war and talks"
+    )
+    collapse_front: Share = Field(description="episode ends if the front falls below")
 
 
 class BeliefConfig(_Frozen):
-    """Public observer model: P(observed level | US type), rows disengaged/conditional/committed."""
+    """Public observer model: P(observed level | US type), rows disengaged/conditional/committed.
 
-    signal: tuple[tuple[float, ...], ...] = Field(description="3 x 4, silent..formal")
-    enablers: tuple[tuple[float, ...], ...] = Field(description="3 x 4, level 0..3")
-    response: tuple[tuple[float, ...], ...] = Field(description="3 x 5, none..strikes")
+    Every likelihood is positive: an event the observer model calls impossible would leave
+    Bayes' rule undefined once it is seen (a zero likelihood is refused when the file loads).
+    """
+
+    signal: tuple[tuple[Likelihood, ...], ...] = Field(description="3 x 4, silent..formal")
+    enablers: tuple[tuple[Likelihood, ...], ...] = Field(description="3 x 4, level 0..3")
+    response: tuple[tuple[Likelihood, ...], ...] = Field(description="3 x 5, none..strikes")
 
     @model_validator(mode="after")
     def _check(self) -> BeliefConfig:
@@ -227,78 +300,125 @@ class BeliefConfig(_Frozen):
 
 
 class MemberRewards(_Frozen):
-    security: float
-    visible_role: float
-    deployment_cost: float
-    home_readiness: float
-    exposure: float
-    war_exposure_factor: float = Field(ge=0, description="exposure multiplier during war")
-    casualties: float
-    renege: float
-    declaration_renege_bonus: float
-    aid_cost: float
-    response_cost: tuple[float, float, float, float, float]
+    security: NonNegative
+    visible_role: NonNegative
+    deployment_cost: NonNegative
+    home_readiness: NonNegative
+    exposure: NonNegative
+    war_exposure_factor: NonNegative = Field(description="exposure multiplier during war")
+    casualties: NonNegative
+    renege: NonNegative
+    declaration_renege_bonus: NonNegative
+    aid_cost: NonNegative
+    response_cost: tuple[NonNegative, NonNegative, NonNegative, NonNegative, NonNegative]
 
 
 class UsaRewards(_Frozen):
-    security: tuple[float, float, float] = Field(description="by type dis/cond/committed")
-    enabler_cost: float
-    intervention_cost: tuple[float, float, float] = Field(description="by type")
-    audience_cost: float
-    burden_sharing: float
-    escalation: float
+    security: tuple[NonNegative, NonNegative, NonNegative] = Field(
+        description="by type dis/cond/committed"
+    )
+    enabler_cost: NonNegative
+    intervention_cost: tuple[NonNegative, NonNegative, NonNegative] = Field(description="by type")
+    audience_cost: NonNegative
+    burden_sharing: NonNegative
+    escalation: NonNegative
+
+    @model_validator(mode="after")
+    def _check(self) -> UsaRewards:
+        _ordered(self.security, "rewards.usa.security (by type, disengaged to committed)")
+        _ordered(
+            self.intervention_cost,
+            "rewards.usa.intervention_cost (by type, disengaged to committed)",
+            falling=True,
+        )
+        return self
 
 
 class UkraineRewards(_Frozen):
-    territory: float
-    guarantee: float
-    war_effort: float
-    casualties: float
-    strikes: float
+    territory: NonNegative
+    guarantee: NonNegative
+    war_effort: NonNegative
+    casualties: NonNegative
+    strikes: NonNegative
 
 
 class RussiaRewards(_Frozen):
-    territory: float
-    gains: float
-    war_cost: float
-    sanctions: float
-    clash: float
-    nuclear_risk: float
-    failed_violation: float
+    territory: NonNegative
+    gains: NonNegative
+    war_cost: NonNegative
+    retaliation_cost: NonNegative = Field(description="cost of Ukraine's retaliation strikes")
+    sanctions: NonNegative
+    clash: NonNegative
+    nuclear_risk: NonNegative
+    failed_violation: NonNegative
 
 
 class Rewards(_Frozen):
-    front_weight: float = Field(description="weight of the front in the public good G")
-    deterrence_weight: float = Field(description="weight of deterrence in G")
+    front_weight: NonNegative = Field(description="weight of the front in the public good G")
+    deterrence_weight: NonNegative = Field(description="weight of deterrence in G")
     member: MemberRewards
     usa: UsaRewards
     ukraine: UkraineRewards
     russia: RussiaRewards
 
 
-class EscalationConfig(_Frozen):
-    """Rivera et al. (2024) category scores."""
+class ValueEscalation(_Frozen):
+    """The escalation of each value of one action component, in value order."""
 
-    scores: dict[
-        Literal["de_escalation", "status_quo", "posturing", "non_violent", "violent", "nuclear"],
-        float,
-    ]
+    category: tuple[Category, ...] = Field(description="Rivera et al. (2024) category")
+    rung: tuple[Rung, ...] = Field(description="rung on the Kahn-style ladder, 0..7")
+
+
+class EscalationConfig(_Frozen):
+    """Rivera et al. (2024) category scores, and the category and rung of every action value."""
+
+    scores: dict[Category, Real]
+    actions: dict[Literal["member", "usa", "ukraine", "russia"], dict[str, ValueEscalation]]
+
+    @model_validator(mode="after")
+    def _check(self) -> EscalationConfig:
+        missing = sorted(set(ESCALATION_KEYS) - set(self.scores))
+        if missing:
+            raise ValueError(f"escalation.scores lacks {missing}; give all of {ESCALATION_KEYS}")
+        for role in Role:
+            name = role.name.lower()
+            table = self.actions.get(name)
+            if table is None:
+                raise ValueError(f"escalation.actions lacks role {name!r}")
+            expected = {c.name: c for c in COMPONENTS[role]}
+            if set(table) != set(expected):
+                raise ValueError(
+                    f"escalation.actions.{name} must name the components {list(expected)}, "
+                    f"got {list(table)}"
+                )
+            for component, values in table.items():
+                n = expected[component].n
+                if len(values.category) != n or len(values.rung) != n:
+                    raise ValueError(
+                        f"escalation.actions.{name}.{component} needs {n} categories and {n} "
+                        f"rungs (values {', '.join(expected[component].labels)})"
+                    )
+        return self
 
 
 class InitialConfig(_Frozen):
     us_signal: Literal["silent", "verbal", "conditional", "formal"] = "silent"
-    us_enablers: int = Field(default=0, ge=0, le=3)
-    fortification: float = Field(default=0.0, ge=0, le=1)
+    us_enablers: Whole = Field(default=0, ge=0, le=3)
+    fortification: Share = 0.0
+    ukraine_defence: Whole = Field(default=2, ge=0, le=3, description="Ukraine's effort at step 0")
+    russia_offensive: Whole = Field(
+        default=2, ge=0, le=3, description="Russia's offensive at step 0"
+    )
 
 
 class Scenario(_Frozen):
     """One validated scenario. Every number the rules use lives here."""
 
-    id: str
+    id: str = Field(min_length=1)
     title: str
     description: str = ""
     base: str | None = None
-    horizon: int = Field(ge=1, le=1000, description="steps of two weeks")
+    horizon: Whole = Field(ge=1, le=1000, description="steps of two weeks")
     members: tuple[Member, ...] = Field(min_length=1)
     usa: UsaConfig
     russia: RussiaConfig
@@ -342,106 +462,10 @@ def list_scenarios() -> list[str]:
 
 def scenario_path(scenario: str | Path) -> Path:
     """Resolve a scenario id or a path to a YAML file."""
-    text = str(scenario)
-    if configs.is_path(text):
-        path = Path(text)
-        if not path.is_file():
-            raise ScenarioError(f"scenario file {path} does not exist")
-        return path
-    path = configs.shipped_file("scenarios", text)
-    if not path.is_file():
-        raise ScenarioError(f"unknown scenario {text!r}; available: {list_scenarios()}")
-    return path
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping at the top, got {type(data).__name__}")
-    return data
-
-
-def _merge(base: Any, override: Any, where: str) -> Any:
-    """Deep-merge ``override`` into ``base``: mappings merge, everything else replaces."""
-    if where == "members" and isinstance(override, Mapping) and isinstance(base, list):
-        by_id = {m.get("id"): i for i, m in enumerate(base) if isinstance(m, Mapping)}
-        merged = [copy.deepcopy(m) for m in base]
-        for member_id, fields in override.items():
-            if member_id not in by_id:
-                raise ScenarioError(
-                    f"members.{member_id}: no member with that id; members are {sorted(by_id)}"
-                )
-            if not isinstance(fields, Mapping):
-                raise ScenarioError(f"members.{member_id}: expected a mapping of fields")
-            merged[by_id[member_id]] = _merge(merged[by_id[member_id]], fields, where)
-        return merged
-    if isinstance(base, Mapping) and isinstance(override, Mapping):
-        out = dict(base)
-        for key, value in override.items():
-            child = f"{where}.{key}" if where else str(key)
-            out[key] = _merge(base[key], value, child) if key in base else copy.deepcopy(value)
-        return out
-    return copy.deepcopy(override)
-
-
-def _expand_dotted(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn ``{"a.b": 1}`` into ``{"a": {"b": 1}}`` so it merges like a file."""
-    nested: dict[str, Any] = {}
-    for key, value in overrides.items():
-        if not isinstance(key, str) or not key:
-            raise ScenarioError(f"override keys must be non-empty strings, got {key!r}")
-        parts = key.split(".")
-        node = nested
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ScenarioError(f"override {key!r} conflicts with another override")
-        node[parts[-1]] = _expand_dotted(value) if isinstance(value, Mapping) else value
-    return nested
-
-
-def _raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    resolved = path.resolve()
-    if resolved in seen:
-        chain = " -> ".join(str(p) for p in (*seen, resolved))
-        raise ScenarioError(f"{path}: base scenarios form a cycle: {chain}")
-    data = _read_yaml(path)
-    base_name = data.get("base")
-    if base_name is None:
-        return data
-    try:
-        base_path = scenario_path(base_name)
-    except ScenarioError as err:
-        raise ScenarioError(f"{path}: field 'base': {err}") from err
-    base = _raw(base_path, (*seen, resolved))
-    override = {k: v for k, v in data.items() if k != "base"}
-    merged = _merge(base, override, "")
-    merged["base"] = base_name
-    return merged
-
-
-def _format_errors(err: ValidationError, raw: Mapping[str, Any]) -> str:
-    members = raw.get("members") if isinstance(raw.get("members"), list) else []
-    lines = []
-    for e in err.errors():
-        loc = list(e["loc"])
-        if (
-            len(loc) > 1
-            and loc[0] == "members"
-            and isinstance(loc[1], int)
-            and loc[1] < len(members)
-        ):
-            member = members[loc[1]]
-            if isinstance(member, Mapping) and "id" in member:
-                loc[1] = member["id"]
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        got = e.get("input")
-        shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-        lines.append(f"  field '{field}': {e['msg']} (got {shown})")
-    return "\n".join(lines)
+        return configs.resolve("scenarios", scenario)
+    except configs.ConfigError as err:
+        raise ScenarioError(str(err)) from None
 
 
 def load_scenario(
@@ -458,17 +482,24 @@ def load_scenario(
     Raises:
         ScenarioError: naming the file, the field and what was expected.
     """
-    if isinstance(scenario, Scenario):
-        origin = f"scenario {scenario.id!r}"
-        raw = scenario.model_dump()
-    else:
-        path = scenario_path(scenario)
-        origin = str(path)
-        raw = _raw(path)
-    if overrides:
-        origin += " with overrides " + ", ".join(sorted(map(str, overrides)))
-        raw = _merge(raw, _expand_dotted(overrides), "")
     try:
-        return Scenario.model_validate(raw)
-    except ValidationError as err:
-        raise ScenarioError(f"{origin}: invalid scenario:\n{_format_errors(err, raw)}") from None
+        if isinstance(scenario, Scenario):
+            if not overrides:
+                return scenario
+            raw, origin = configs.read_config(
+                "scenarios",
+                raw=scenario.model_dump(exclude={"base"}),
+                origin=f"scenario {scenario.id!r}",
+                overrides=overrides,
+                by_id=("members",),
+            )
+            raw["base"] = scenario.base
+        else:
+            raw, origin = configs.read_config(
+                "scenarios", scenario, overrides=overrides, by_id=("members",)
+            )
+        return configs.validate(Scenario, raw, origin, "scenario")
+    except ScenarioError:
+        raise
+    except configs.ConfigError as err:
+        raise ScenarioError(str(err)) from None

@@ -38,19 +38,20 @@ from typing import Any
 import numpy as np
 
 from reassurance.envs.actions import Role, nvec
+from reassurance.envs.figures import Derived, derived
+from reassurance.envs.masks import concatenate, legal_masks
+from reassurance.envs.metrics import summaries
 from reassurance.envs.observation import Layout, build_observations, layouts
-from reassurance.envs.rules import (
+from reassurance.envs.rules import step
+from reassurance.envs.scenario import Scenario, load_scenario
+from reassurance.envs.state import (
     Params,
     State,
     StepDraws,
     compile_params,
     draw_hidden,
-    episode_summary,
     init_state,
-    legal_masks,
-    step,
 )
-from reassurance.envs.scenario import Scenario, load_scenario
 
 __all__ = ["CoalitionVectorEnv", "VectorStep"]
 
@@ -97,19 +98,16 @@ class CoalitionVectorEnv:
     ) -> None:
         if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
             raise ValueError(f"num_games must be a positive int, got {num_games!r}")
-        if max_cycles is not None and (
-            isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1
-        ):
-            raise ValueError(f"max_cycles must be a positive int or None, got {max_cycles!r}")
         self.scenario = load_scenario(scenario, overrides)
         self.params: Params = compile_params(self.scenario)
         self.num_games = num_games
-        self.horizon = min(self.scenario.horizon, max_cycles or self.scenario.horizon)
+        self.horizon = self.params.horizon(max_cycles)
         self.member_ids = self.params.member_ids
-        self.possible_agents = ("usa", *self.member_ids, "ukraine", "russia")
+        self.possible_agents = self.params.agents
         self.layouts: dict[Role, Layout] = layouts(len(self.member_ids))
         self.nvec: dict[Role, np.ndarray] = {role: nvec(role) for role in Role}
         self._state: State | None = None
+        self._figures: Derived | None = None
         self._rngs: list[np.random.Generator] = []
         self._returns: dict[Role, np.ndarray] = {}
 
@@ -137,8 +135,9 @@ class CoalitionVectorEnv:
         else:
             self._rngs = [np.random.default_rng(s) for s in self._game_seeds(seed)]
         self._state = self._new_games(range(B))
+        self._figures = derived(self.params, self._state)
         self._returns = self._zeros()
-        obs, masks = self._observe(self._state)
+        obs, masks = self._observe(self._state, self._figures)
         nothing = np.zeros(B, bool)
         return VectorStep(
             obs=obs,
@@ -155,31 +154,32 @@ class CoalitionVectorEnv:
     def step(self, actions: Mapping[Role, np.ndarray]) -> VectorStep:
         """Advance every game one step with ``actions`` (per role, see module docs); games whose
         episode ends are reset at once."""
-        if self._state is None:
+        if self._state is None or self._figures is None:
             raise RuntimeError("call reset() before step()")
         batch = self._check_actions(actions)
-        result = step(self.params, self._state, batch, self._draws())
-        state = result.state
+        result = step(self.params, self._state, self._figures, batch, self._draws())
+        state, figures = result.state, result.figures
         terminated = result.terminated
         truncated = (result.truncated | (state.t >= self.horizon)) & ~terminated
         for role, reward in result.rewards.items():
             self._returns[role] = self._returns[role] + reward
-        obs, masks = self._observe(state)
+        obs, masks = self._observe(state, figures)
         ended = np.flatnonzero(terminated | truncated)
         final_obs = {role: value[ended] for role, value in obs.items()}
-        summaries: dict[str, np.ndarray] = {}
+        summary: dict[str, np.ndarray] = {}
         returns = {role: value[ended] for role, value in self._returns.items()}
         if ended.size:
-            rows = [episode_summary(self.params, state, int(b)) for b in ended]
-            summaries = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+            summary = summaries(self.params, state, ended)
             fresh = self._new_games(ended)
+            fresh_figures = derived(self.params, fresh)
             state = _splice(state, ended, fresh)
-            new_obs, new_masks = self._observe(fresh)
+            figures = _splice(figures, ended, fresh_figures)
+            new_obs, new_masks = self._observe(fresh, fresh_figures)
             for role in Role:
                 obs[role][ended] = new_obs[role]
                 masks[role][ended] = new_masks[role]
                 self._returns[role][ended] = 0.0
-        self._state = state
+        self._state, self._figures = state, figures
         return VectorStep(
             obs=obs,
             masks=masks,
@@ -188,7 +188,7 @@ class CoalitionVectorEnv:
             truncated=truncated,
             ended=ended,
             final_obs=final_obs,
-            summaries=summaries,
+            summaries=summary,
             returns=returns,
         )
 
@@ -234,11 +234,13 @@ class CoalitionVectorEnv:
             front=normals,
         )
 
-    def _observe(self, state: State) -> tuple[dict[Role, np.ndarray], dict[Role, np.ndarray]]:
-        obs = build_observations(self.params, state, self.layouts)
+    def _observe(
+        self, state: State, figures: Derived
+    ) -> tuple[dict[Role, np.ndarray], dict[Role, np.ndarray]]:
+        obs = build_observations(self.params, state, figures, self.layouts)
         masks = {
-            role: np.concatenate(parts, axis=-1)
-            for role, parts in legal_masks(self.params, state).items()
+            role: concatenate(parts)
+            for role, parts in legal_masks(self.params, state, figures).items()
         }
         return obs, masks
 
@@ -271,11 +273,12 @@ class CoalitionVectorEnv:
         return out
 
 
-def _splice(state: State, games: np.ndarray, fresh: State) -> State:
-    """``state`` with the rows ``games`` replaced by the games of ``fresh``."""
+def _splice(batch: Any, games: np.ndarray, fresh: Any) -> Any:
+    """``batch`` (a :class:`State` or :class:`Derived`) with the rows ``games`` replaced by the
+    games of ``fresh``, a record of the same type."""
     changes = {}
-    for field in dataclasses.fields(State):
-        value = getattr(state, field.name).copy()
+    for field in dataclasses.fields(batch):
+        value = getattr(batch, field.name).copy()
         value[games] = getattr(fresh, field.name)
         changes[field.name] = value
-    return State(**changes)
+    return type(batch)(**changes)

@@ -20,7 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from openskill.models import PlackettLuce
 
+from reassurance.envs.actions import Role, agent_role
+from reassurance.envs.metrics import headline, summary_field
 from reassurance.evaluation.alpharank import alpharank, scale_to_unit_range
 from reassurance.evaluation.config import ROLES
 from reassurance.evaluation.hashing import canonical, sha256_json
@@ -37,30 +40,17 @@ __all__ = [
     "role_return",
 ]
 
-COHESION_METRICS: tuple[tuple[str, str], ...] = (
-    ("contributors", "members contributing"),
-    ("contributors_ground", "members sending ground troops"),
-    ("troops_deployed", "troops deployed"),
-    ("threshold_met", "share of games the force met its threshold"),
-    ("pledge_conversion", "share of pledged troops deployed"),
-    ("defection_rate", "share of pledges reneged or withdrawn"),
-    ("free_riding_index", "free-riding index (0 = burden exactly by GDP)"),
-    ("ceasefire_held", "share of games the ceasefire held"),
-    ("violations", "ceasefire violations per game"),
+COHESION_METRICS: tuple[tuple[str, str], ...] = tuple(
+    (name, summary_field(name).description) for name in headline()
 )
-"""Episode-summary figures shown as cohesion metrics, with what they measure."""
+"""Episode-summary figures shown as cohesion metrics (the schema's headline figures), with what
+they measure."""
 
 CROSSPLAY_METRICS: tuple[tuple[str, str], ...] = (
-    ("contributors", "members contributing"),
-    ("troops_deployed", "troops deployed"),
-    ("threshold_met", "threshold met (share of games)"),
-    ("ceasefire_held", "ceasefire held (share of games)"),
-    ("return:member", "member return (mean over members)"),
-    ("return:usa", "US return"),
-    ("return:ukraine", "Ukraine return"),
-    ("return:russia", "Russia return"),
+    *COHESION_METRICS,
+    *((f"return:{role}", f"{role} return (members: mean over members)") for role in ROLES),
 )
-"""Cells of the cross-play tables: summary figures, or ``return:ROLE``."""
+"""Cells of the cross-play tables: the headline figures, and ``return:ROLE``."""
 
 CROSSPLAY_PAIRS: tuple[tuple[str, str], ...] = (("member", "usa"), ("russia", "usa"))
 """Cross-play tables built: (row role, column role)."""
@@ -77,7 +67,7 @@ def role_return(match: Mapping[str, Any], role: str) -> float:
     returns = match["returns"]
     if role != "member":
         return float(returns[role])
-    values = [v for agent, v in returns.items() if agent not in ("usa", "ukraine", "russia")]
+    values = [v for agent, v in returns.items() if agent_role(agent) is Role.MEMBER]
     return float(np.mean(values))
 
 
@@ -146,8 +136,6 @@ def ratings(
     on the order matches were played nor on the labels, and no opponent or seed comes first
     systematically. Returns label -> ``mu``, ``sigma``, ``contests``.
     """
-    from openskill.models import PlackettLuce
-
     model = PlackettLuce()
     current = {label: model.rating(name=label) for label in labels}
     counts = dict.fromkeys(labels, 0)

@@ -32,11 +32,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reassurance import configs
+from reassurance.agents import DEFAULT_BOTS, agent_class, make
+from reassurance.envs import load_scenario
+from reassurance.envs.actions import ROLE_IDS, RoleId
 from reassurance.evaluation.hashing import canonical, hash_checkpoint, scenario_hash, sha256_json
+from reassurance.runtime import code_version
 
 __all__ = [
     "ROLES",
@@ -54,10 +57,8 @@ __all__ = [
     "plan_tournament",
 ]
 
-ROLES: tuple[str, ...] = ("member", "usa", "ukraine", "russia")
+ROLES: tuple[str, ...] = ROLE_IDS
 """The roles, in the order used for assignments, tables and the alpha-rank meta-game."""
-
-Role = Literal["member", "usa", "ukraine", "russia"]
 
 MEMBERS_MODE = "uniform"
 """How members are seated: every member of the coalition plays the assignment's member policy."""
@@ -78,7 +79,7 @@ class PolicyEntry(_Strict):
     )
     params: dict[str, Any] = Field(default_factory=dict, description="doctrine parameters")
     checkpoint: str | None = Field(default=None, description="checkpoint directory")
-    role: Role | None = Field(default=None, description="role of a checkpoint policy")
+    role: RoleId | None = Field(default=None, description="role of a checkpoint policy")
     module_id: str | None = Field(default=None, description="RLlib module id in the checkpoint")
     label: str | None = Field(default=None, description="name in tables; default from the id")
 
@@ -136,7 +137,7 @@ class TournamentConfig(_Strict):
     description: str = ""
     scenario: str = Field(default="classroom", description="scenario id or YAML path")
     overrides: dict[str, Any] = Field(default_factory=dict, description="scenario overrides")
-    population: dict[Role, list[PolicyEntry]] = Field(description="policies per role")
+    population: dict[RoleId, list[PolicyEntry]] = Field(description="policies per role")
     schedule: Literal["all"] | Sample = "all"
     seeds: int | list[int] = Field(default=1, description="matches per assignment, or the seeds")
     first_seed: int = Field(default=0, ge=0, description="first seed when 'seeds' is a count")
@@ -207,8 +208,6 @@ def _expand_entry(role: Any, entry: Any) -> Any:
 
 
 def _check_agent(agent_id: str, params: Mapping[str, Any]) -> None:
-    from reassurance.agents import agent_class
-
     cls = agent_class(agent_id)  # ValueError listing the registered ids
     allowed = dict(getattr(cls, "defaults", {}))
     unknown = sorted(set(params) - set(allowed))
@@ -228,30 +227,7 @@ def list_tournament_configs() -> list[str]:
 
 def config_path(config: str | Path) -> Path:
     """Resolve a shipped config name or a path to a YAML file."""
-    text = str(config)
-    if configs.is_path(text):
-        path = Path(text)
-        if not path.is_file():
-            raise FileNotFoundError(f"tournament config {path} does not exist")
-        return path
-    path = configs.shipped_file("tournaments", text)
-    if not path.is_file():
-        raise ValueError(
-            f"unknown tournament config {text!r}; shipped: {list_tournament_configs()} "
-            "(or give a path to a YAML file)"
-        )
-    return path
-
-
-def _format_errors(err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        got = e.get("input")
-        shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-        message = e["msg"].removeprefix("Value error, ")
-        lines.append(f"  field '{where}': {message} (got {shown})")
-    return "\n".join(lines)
+    return configs.resolve("tournaments", config)
 
 
 def load_tournament_config(
@@ -260,26 +236,20 @@ def load_tournament_config(
     """Read and validate a config; return it and the folder relative paths are read from.
 
     ``config`` is a shipped name, a path, or an already parsed mapping (then relative paths are
-    read from the current folder). Raises ``ValueError`` naming the field, the value and what was
-    allowed; ``FileNotFoundError`` for a missing file.
+    read from the current folder). A config may start from another with ``base:``, as every
+    config of the project can (:mod:`reassurance.configs`). Raises
+    :class:`~reassurance.configs.ConfigError` naming the field, the value and what was allowed.
     """
     if isinstance(config, Mapping):
-        raw, base_dir = dict(config), Path.cwd()
-        origin = origin or "tournament config"
+        raw, where = configs.read_config("tournaments", raw=config, origin=origin)
+        base_dir = Path.cwd()
     else:
         path = config_path(config)
-        base_dir, origin = path.parent, str(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as err:
-            raise ValueError(f"{path}: not valid YAML: {err}") from err
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping at the top, got {type(raw).__name__}")
+        raw, where = configs.read_config("tournaments", path, origin=origin)
+        base_dir = path.parent
         raw.setdefault("name", path.stem)
-    try:
-        return TournamentConfig.model_validate(raw), base_dir
-    except ValidationError as err:
-        raise ValueError(f"{origin}: invalid tournament config:\n{_format_errors(err)}") from None
+    raw.pop("base", None)
+    return configs.validate(TournamentConfig, raw, where, "tournament config"), base_dir
 
 
 # ----------------------------------------------------------------------------- the plan
@@ -360,11 +330,9 @@ def match_key(
 def _resolve(role: str, entry: PolicyEntry, base_dir: Path) -> ResolvedPolicy:
     label = entry.default_label(role)
     if entry.agent is not None:
-        from reassurance.agents import make
-
         params = dict(make(entry.agent, **entry.params).params)
         return ResolvedPolicy(role=role, label=label, agent=entry.agent, params=params)
-    from reassurance.agents.checkpoint import find_checkpoint, find_export
+    from reassurance.agents.checkpoint import find_checkpoint, find_export  # torch: on demand
 
     path = Path(str(entry.checkpoint))
     if not path.is_absolute():
@@ -386,8 +354,6 @@ def resolve_population(
     config: TournamentConfig, base_dir: Path | None = None
 ) -> dict[str, list[ResolvedPolicy]]:
     """Each role's policies, in config order; a role left out gets its default bot."""
-    from reassurance.agents import DEFAULT_BOTS
-
     base_dir = base_dir or Path.cwd()
     population: dict[str, list[ResolvedPolicy]] = {}
     for role in ROLES:
@@ -413,9 +379,6 @@ def plan_tournament(config: TournamentConfig, base_dir: Path | None = None) -> P
     numbered from 0; ``schedule: {sample: N, seed: S}`` keeps N of them drawn without
     replacement by ``numpy.random.default_rng(S)``. Each kept assignment is played once per seed.
     """
-    from reassurance.envs import load_scenario
-    from reassurance.runtime import code_version
-
     version = code_version()  # stamped on every match: package version + hash of the game code
 
     scenario_ref: str | Path = config.scenario

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+from reassurance.agents import from_checkpoint, make, play_match, role_of
 from reassurance.evaluation.config import CHECKPOINT_AGENT, MatchSpec, Plan, ResolvedPolicy
 from reassurance.evaluation.hashing import hash_checkpoint
 from reassurance.evaluation.store import (
@@ -35,6 +38,7 @@ from reassurance.evaluation.store import (
     register_tournament,
     write_match,
 )
+from reassurance.runtime import init_ray
 
 __all__ = ["RunReport", "play_batch", "play_one", "run_tournament"]
 
@@ -73,8 +77,6 @@ def _checkpoint_policy(policy: ResolvedPolicy, agent: str) -> Any:
             f"checkpoint {policy.checkpoint} changed since the tournament was planned "
             f"(sha256 {policy.checkpoint_hash[:12]} -> {found[:12]}) or differs on this node"
         )
-    from reassurance.agents import from_checkpoint
-
     loaded = from_checkpoint(policy.checkpoint, role=policy.role, module_id=policy.module_id)
     _CHECKPOINT_CACHE[cache_key] = loaded
     return loaded
@@ -82,8 +84,6 @@ def _checkpoint_policy(policy: ResolvedPolicy, agent: str) -> Any:
 
 def _lineup(scenario: Any, spec: MatchSpec) -> dict[str, Any]:
     """A policy object for every seat: the role's policy, one instance per member seat."""
-    from reassurance.agents import make, role_of
-
     agents = ["usa", *(m.id for m in scenario.members), "ukraine", "russia"]
     lineup: dict[str, Any] = {}
     for agent in agents:
@@ -97,8 +97,6 @@ def _lineup(scenario: Any, spec: MatchSpec) -> dict[str, Any]:
 
 def play_one(scenario: Any, spec: MatchSpec) -> MatchOutcome:
     """Play one match of the plan (``scenario``: the plan's resolved Scenario)."""
-    from reassurance.agents import play_match
-
     start = time.perf_counter()
     result = play_match(scenario, _lineup(scenario, spec), seed=spec.seed)
     return MatchOutcome(
@@ -135,8 +133,6 @@ def _run_on_ray(
     address: str | None,
 ) -> None:
     import ray
-
-    from reassurance.runtime import init_ray
 
     where = init_ray(address, num_cpus=workers)
     started_here = not where.get("already_running", False)
@@ -181,8 +177,6 @@ def run_tournament(
         address: a Ray cluster to join (default: ``$RAY_ADDRESS``, else embedded Ray).
         progress: show a tqdm progress bar on stderr.
     """
-    from tqdm import tqdm
-
     if workers is not None and workers < 0:
         raise ValueError(f"workers must be 0 (no Ray) or more, got {workers}")
     start = time.perf_counter()

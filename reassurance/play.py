@@ -22,6 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from reassurance import agents
+from reassurance.agents.human import GameAbandoned, HumanPolicy
+from reassurance.envs import coalition_v0
+from reassurance.envs.actions import RUNG_NAMES, Condition, Contribution
+from reassurance.envs.metrics import SUMMARY, figures
+
 if TYPE_CHECKING:
     from reassurance.agents import MatchResult
 
@@ -30,33 +36,12 @@ __all__ = ["Timeline", "format_debrief", "list_bots", "parse_bots", "register", 
 _WIDTH = 80
 _US_TYPES = ("disengaged", "conditional", "committed")
 
-# (summary key, what it measures): the episode summary's cohesion and conflict metrics.
-_COHESION = (
-    ("contributors", "members that deployed troops at some point"),
-    ("contributors_ground", "members that deployed ground troops"),
-    ("troops_deployed", "largest effective ground force (troops)"),
-    ("threshold", "force threshold F* (troops)"),
-    ("threshold_met", "F* troops and E* enablers at a deadline"),
-    ("steps_to_force", "first turn at full force (-1: never)"),
-    ("pledge_conversion", "peak deployed / peak pledged"),
-    ("defection_rate", "pledgers that reneged or withdrew"),
-    ("pledge_volatility", "pledge changes per member"),
-    ("burden_gini", "inequality of the cost of deploying"),
-    ("free_riding_index", "burden vs GDP shares (0 = proportional)"),
-    ("oz_rank_correlation", "rank correlation of GDP and burden"),
-    ("final_belief_us_backs", "public belief that the US backs the force"),
+# The episode summary's cohesion and conflict figures (reassurance.envs.metrics.SUMMARY), with
+# the threshold F* the force is measured against.
+_COHESION = tuple(
+    (f.name, f.description) for f in SUMMARY if f.group == "cohesion" or f.name == "threshold"
 )
-_CONFLICT = (
-    ("ceasefires", "ceasefires concluded"),
-    ("ceasefire_breaks", "ceasefires broken by a violation"),
-    ("ceasefire_held", "concluded, never broken, in force at end"),
-    ("violations", "probes and violations attempted"),
-    ("violations_detected", "of them detected"),
-    ("detection_rate", "detected / attempted"),
-    ("max_escalation", "highest step score of any agent"),
-    ("mean_escalation", "mean step score over agents and turns"),
-    ("final_front", "share of its territory Ukraine holds"),
-)
+_CONFLICT = tuple((f.name, f.description) for f in figures("conflict"))
 
 
 def _seed(text: str) -> int:
@@ -111,8 +96,6 @@ def _cmd_play(args: argparse.Namespace) -> int:
 
 def list_bots() -> str:
     """The registered bots by role, with their doctrines and the default of each role."""
-    from reassurance import agents
-
     width = 2 + max(len(agent_id) for agent_id in agents.list_agents())
     lines = []
     for role in sorted(agents.DEFAULT_BOTS):
@@ -137,8 +120,6 @@ def parse_bots(text: str, possible_agents: Sequence[str], seat: str) -> dict[str
     Keys are roles or agents of the scenario other than the player's seat; values are registered
     agent ids of the key's role. Raises ``ValueError`` naming the bad part and what is allowed.
     """
-    from reassurance import agents
-
     roles = sorted(agents.DEFAULT_BOTS)
     lineup: dict[str, str] = {}
     for part in (p.strip() for p in text.split(",")):
@@ -195,8 +176,6 @@ class Timeline:
     def __call__(
         self, env: Any, actions: Mapping[str, Any], infos: Mapping[str, dict[str, Any]]
     ) -> None:
-        from reassurance.envs.actions import Condition, Contribution
-
         out = self.out or sys.stdout
         report = env.render()
         if report:
@@ -231,10 +210,6 @@ def run_play(
     ``stdin``/``stdout`` default to ``sys.stdin``/``sys.stdout``. Bad arguments raise
     ``ValueError`` (the CLI prints one line and exits with 2).
     """
-    from reassurance import agents
-    from reassurance.agents.human import GameAbandoned, HumanPolicy
-    from reassurance.envs import coalition_v0
-
     out = stdout or sys.stdout
     env = coalition_v0.parallel_env(scenario=scenario)
     seats = list(env.possible_agents)
@@ -351,8 +326,6 @@ def _members_table(timeline: Timeline, members: Sequence[str], seat: str) -> lis
 
 
 def _escalation_table(timeline: Timeline, seat: str) -> list[str]:
-    from reassurance.envs.actions import RUNG_NAMES
-
     lines = [
         "Escalation timeline (score: Rivera et al. scale; rung: the ladder below)",
         f"{'turn':>4}  {'phase':<12}{'mean':>6}{'max':>5}  {'top rung: who':<33}{'you':>10}",
@@ -380,7 +353,10 @@ def _escalation_table(timeline: Timeline, seat: str) -> list[str]:
 def _metrics(summary: Mapping[str, Any], title: str, keys: Sequence[tuple[str, str]]) -> list[str]:
     lines = [title]
     for key, what in keys:
-        lines.append(f"  {key:<22}{_number(summary[key]):>10}  {what}")
+        head = f"  {key:<22}{_number(summary[key]):>10}  "
+        lines.append(
+            textwrap.fill(what, _WIDTH - 1, initial_indent=head, subsequent_indent=" " * len(head))
+        )
     return lines
 
 

@@ -6,7 +6,10 @@ import numpy as np
 
 from reassurance.envs import load_scenario
 from reassurance.envs.actions import Role
-from reassurance.envs.rules import compile_params, draw_step, init_state, legal_masks, step
+from reassurance.envs.figures import derived
+from reassurance.envs.masks import legal_masks
+from reassurance.envs.rules import step
+from reassurance.envs.state import compile_params, draw_step, init_state
 
 
 def _random_batch_actions(masks, rng: np.random.Generator) -> dict[Role, np.ndarray]:
@@ -25,11 +28,12 @@ def test_batched_step_keeps_shapes_and_invariants() -> None:
     B, M = 256, params.n_members
     rng = np.random.default_rng(0)
     state = init_state(params, B, rng)
+    figures = derived(params, state)
     assert state.pledge_level.shape == (B, M)
     for _ in range(params.scenario.horizon):
-        actions = _random_batch_actions(legal_masks(params, state), rng)
-        result = step(params, state, actions, draw_step(rng, B, M))
-        state = result.state
+        actions = _random_batch_actions(legal_masks(params, state, figures), rng)
+        result = step(params, state, figures, actions, draw_step(rng, B, M))
+        state, figures = result.state, result.figures
         assert result.rewards[Role.MEMBER].shape == (B, M)
         assert result.rewards[Role.USA].shape == (B,)
         assert result.escalation.shape == (B, M + 3)

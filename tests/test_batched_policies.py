@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from reassurance import agents
-from reassurance.agents.policy import split_masks
 from reassurance.envs import coalition_v0
 from reassurance.envs.actions import Role
+from reassurance.envs.masks import concatenate, split
 from tests.conftest import SCENARIOS, random_actions
 
 
@@ -22,7 +22,7 @@ def _observations(scenario: str, seed: int = 0) -> dict[str, tuple[np.ndarray, n
         obs, _ = env.reset(seed=seed + episode)
         while env.agents:
             for agent in env.agents:
-                mask = np.concatenate(obs[agent]["action_mask"]).astype(bool)
+                mask = concatenate(obs[agent]["action_mask"])
                 rows[env.role(agent)].append((obs[agent]["observations"], mask))
             obs, *_ = env.step(random_actions(env, obs, rng))
     out = {}
@@ -32,7 +32,7 @@ def _observations(scenario: str, seed: int = 0) -> dict[str, tuple[np.ndarray, n
         high = space["observations"].high
         noise = (rng.random((40, high.size)) * high).astype(np.float32)
         masks = rng.random((40, pairs[0][1].size)) < 0.6
-        for part in split_masks(masks, role):
+        for part in split(masks, role):
             part[:, 0] = True
         vectors = np.concatenate([np.stack([v for v, _ in pairs]), noise])
         out[role.name.lower()] = (vectors, np.concatenate([np.stack([m for _, m in pairs]), masks]))
@@ -55,11 +55,11 @@ def test_act_batch_equals_act_row_by_row(scenario: str) -> None:
         for i, (vector, mask) in enumerate(zip(vectors, masks, strict=True)):
             observation = {
                 "observations": vector,
-                "action_mask": tuple(split_masks(mask, Role[role.upper()])),
+                "action_mask": tuple(split(mask, Role[role.upper()])),
             }
             one = policy.act(observation, np.random.default_rng(i))
             np.testing.assert_array_equal(batched[i], one, err_msg=f"{agent_id} row {i}")
         # one generator for the whole batch: still legal actions
         shared = policy.act_batch(vectors, masks, np.random.default_rng(0))
-        for part, values in zip(split_masks(masks, Role[role.upper()]), shared.T, strict=True):
+        for part, values in zip(split(masks, Role[role.upper()]), shared.T, strict=True):
             assert part[np.arange(len(values)), values].all(), agent_id

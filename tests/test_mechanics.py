@@ -17,7 +17,8 @@ from reassurance.envs.actions import (
     TestAction,
     UsResponse,
 )
-from reassurance.envs.rules import derived, episode_summary, free_riding_index, rank_correlation
+from reassurance.envs.figures import derived
+from reassurance.envs.metrics import episode_summary, free_riding_index, rank_correlation
 from tests.conftest import SCENARIOS, random_actions
 from tests.helpers import make_env, noop_actions, set_state, with_choice
 

@@ -16,6 +16,7 @@ import yaml
 
 from reassurance import agents
 from reassurance.agents.checkpoint import list_exports
+from reassurance.configs import ConfigError
 from reassurance.training.config import LeagueSettings, TrainSettings, load_settings
 
 TINY = {
@@ -327,7 +328,7 @@ def test_settings_errors_name_the_field(tmp_path: Path) -> None:
         load_settings(None, train=["member", "usa"], opponents={"usa": "usa/words-only"})
     with pytest.raises(ValueError, match="mapping"):
         load_settings(None, mapping="per-country")
-    with pytest.raises(FileNotFoundError, match="shipped configs"):
+    with pytest.raises(ConfigError, match="unknown training config 'nope'; available: .*ppo"):
         load_settings("nope")
     with pytest.raises(ValueError, match=r"hidden.0.*\(got -3\)"):
         load_settings(None, hidden=[-3])

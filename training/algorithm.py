@@ -22,6 +22,7 @@ from ray.rllib.callbacks.callbacks import RLlibCallback
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+from reassurance.agents.checkpoint import find_export
 from reassurance.agents.registry import role_of
 from reassurance.training.config import TrainSettings, agent_module, module_ids
 from reassurance.training.episode_metrics import SUMMARY_METRICS, log_summaries
@@ -144,8 +145,6 @@ def _fixed_spec(settings: TrainSettings, role: str, obs_space: Any, act_space: A
                 "seed": settings.seed,
             },
         )
-    from reassurance.agents.checkpoint import find_export
-
     export = find_export(opponent.checkpoint, role=role, module_id=opponent.module)
     obs_dim = obs_space["observations"].shape[0]
     nvec = tuple(int(n) for n in act_space.nvec)

@@ -15,15 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reassurance import configs
 from reassurance.agents.match import DEFAULT_BOTS
 from reassurance.agents.registry import agent_class
+from reassurance.envs.actions import ROLE_IDS, RoleId
 
 __all__ = [
-    "ROLES",
     "TrainSettings",
     "LeagueSettings",
     "PPOSettings",
@@ -34,8 +33,6 @@ __all__ = [
     "module_ids",
     "agent_module",
 ]
-
-ROLES = ("member", "usa", "ukraine", "russia")
 
 
 class _Model(BaseModel):
@@ -114,8 +111,8 @@ class TrainSettings(_Model):
         description="per-role: one module per role, members share parameters (their identity "
         "and traits are in the observation); per-agent: one module per agent",
     )
-    train: tuple[Literal["member", "usa", "ukraine", "russia"], ...] = ("member",)
-    opponents: dict[Literal["member", "usa", "ukraine", "russia"], Opponent] = Field(
+    train: tuple[RoleId, ...] = ("member",)
+    opponents: dict[RoleId, Opponent] = Field(
         default_factory=dict,
         description="fixed policies for roles not trained; roles neither trained nor named "
         "here get agents.DEFAULT_BOTS",
@@ -160,7 +157,7 @@ class TrainSettings(_Model):
     @model_validator(mode="after")
     def _roles(self) -> TrainSettings:
         if not self.train:
-            raise ValueError("'train' names no role; train at least one of " + ", ".join(ROLES))
+            raise ValueError("'train' names no role; train at least one of " + ", ".join(ROLE_IDS))
         both = sorted(set(self.train) & set(self.opponents))
         if both:
             raise ValueError(f"roles {both} are both trained and fixed opponents; pick one")
@@ -181,79 +178,36 @@ class TrainSettings(_Model):
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def settings_path(name: str) -> Path:
+def settings_path(name: str | Path) -> Path:
     """Path of a shipped training config (``ppo``) or of a YAML file."""
-    path = Path(name)
-    if configs.is_path(name) or path.exists():
-        if not path.exists():
-            raise FileNotFoundError(f"training config {name!r} not found")
-        return path
-    shipped = configs.shipped_file("training", name)
-    if not shipped.is_file():
-        names = configs.shipped("training")
-        raise FileNotFoundError(f"training config {name!r} not found; shipped configs: {names}")
-    return shipped
-
-
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "opponents":
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """A config file with its ``base:`` chain merged in (the file's own keys win)."""
-    if path.resolve() in seen:
-        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
-        raise ValueError(f"training configs inherit in a cycle: {chain}")
-    loaded = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(loaded, dict):
-        raise ValueError(f"{path}: a training config is a mapping, got {type(loaded).__name__}")
-    base = loaded.pop("base", None)
-    if base is None:
-        return loaded
-    local = path.parent / str(base)
-    base_path = local if local.is_file() else settings_path(str(base))
-    return _merge(_read(base_path, (*seen, path.resolve())), loaded)
+    return configs.resolve("training", name)
 
 
 def load_settings(config: str | Path | None = "ppo", **overrides: Any) -> TrainSettings:
     """Read a training config and apply ``overrides`` (fields set to ``None`` are left alone;
-    nested sections such as ``ppo`` merge key by key).
+    nested sections such as ``ppo`` merge key by key; ``opponents`` is replaced whole).
 
-    A config may start from another with ``base: NAME`` (a shipped name or a path next to it);
-    its own keys win, nested mappings merge.
-
-    Errors name the file, the field and what was expected.
+    A config may start from another with ``base: NAME`` (a shipped name, or a path read from
+    the config's folder); its own keys win, nested mappings merge. Errors name the file, the
+    field and what was expected (:class:`reassurance.configs.ConfigError`).
     """
-    raw: dict[str, Any] = {}
-    source = "defaults"
-    if config is not None:
-        path = settings_path(str(config))
-        source = str(path)
-        raw = _read(path, ())
-    raw = _merge(raw, {k: v for k, v in overrides.items() if v is not None})
-    return validate_settings(raw, source)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if config is None:
+        raw, origin = configs.read_config(
+            "training", raw={}, origin="defaults", overrides=given, replace=("opponents",)
+        )
+    else:
+        raw, origin = configs.read_config(
+            "training", config, overrides=given, replace=("opponents",)
+        )
+    return validate_settings(raw, origin)
 
 
 def validate_settings(raw: Mapping[str, Any], source: str) -> TrainSettings:
-    """Settings from a mapping; a ValueError names ``source``, each bad field and its value."""
-    try:
-        return TrainSettings.model_validate(dict(raw))
-    except ValidationError as err:
-        problems = "; ".join(_problem(e) for e in err.errors())
-        raise ValueError(f"{source}: invalid training settings: {problems}") from None
-
-
-def _problem(error: Mapping[str, Any]) -> str:
-    where = ".".join(str(p) for p in error["loc"]) or "(top)"
-    value = error.get("input")
-    got = f" (got {value!r})" if "input" in error and not isinstance(value, dict) else ""
-    return f"{where}: {error['msg']}{got}"
+    """Settings from a mapping; a :class:`~reassurance.configs.ConfigError` names ``source``,
+    each bad field and its value."""
+    return configs.validate(TrainSettings, {k: v for k, v in raw.items() if k != "base"}, source,
+                            "training settings")  # fmt: skip
 
 
 def agent_module(settings: TrainSettings, agent: str, role: str) -> str:

@@ -12,28 +12,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from reassurance.envs.metrics import figures
+
 __all__ = ["SUMMARY_METRICS", "SUMMARY_WINDOW", "log_summaries"]
 
-SUMMARY_METRICS = (
-    "contributors",
-    "contributors_ground",
-    "troops_deployed",
-    "threshold_met",
-    "burden_gini",
-    "free_riding_index",
-    "pledge_conversion",
-    "defection_rate",
-    "pledge_volatility",
-    "ceasefire_held",
-    "violations",
-    "detection_rate",
-    "max_escalation",
-    "mean_escalation",
-    "steps_to_force",
-    "final_front",
-    "final_belief_us_backs",
-)
-"""Episode-summary figures averaged per iteration under ``env_runners/reassurance/...``."""
+SUMMARY_METRICS = tuple(f.name for f in figures("cohesion", "conflict"))
+"""Episode-summary figures averaged per iteration under ``env_runners/reassurance/...``: every
+cohesion and conflict figure of :data:`reassurance.envs.metrics.SUMMARY`."""
 
 SUMMARY_WINDOW = 100
 """Episodes each summary figure is averaged over (a sliding window across iterations)."""

@@ -19,9 +19,11 @@ from ray.rllib.core.rl_module.apis.value_function_api import ValueFunctionAPI
 from ray.rllib.core.rl_module.rl_module import RLModule
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
+from reassurance.agents.checkpoint import load_export
 from reassurance.agents.networks import MaskedActorCritic
-from reassurance.agents.policy import ROLE_NAMES, Seat
+from reassurance.agents.policy import Seat
 from reassurance.agents.registry import make
+from reassurance.envs.actions import Role
 from reassurance.envs.observation import layouts
 
 __all__ = ["MaskedPPOModule", "FixedPolicyModule"]
@@ -46,8 +48,6 @@ class MaskedPPOModule(TorchRLModule, ValueFunctionAPI):
             )
         self.action_dist_cls = TorchMultiCategorical.get_partial_dist_cls(input_lens=nvec)
         if self.model_config.get("weights"):
-            from reassurance.agents.checkpoint import load_export
-
             self.net.load_state_dict(load_export(self.model_config["weights"])[0].state_dict())
 
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -71,7 +71,7 @@ class FixedPolicyModule(RLModule):
     def setup(self) -> None:
         config = self.model_config
         self.policy = make(config["agent"], **dict(config.get("params") or {}))
-        role = ROLE_NAMES[self.policy.role]
+        role = Role.named(self.policy.role)
         self.policy.bind(
             Seat(agent=self.policy.role, role=role, layout=layouts(config["n_members"])[role])
         )

@@ -18,6 +18,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 from ray.tune.registry import register_env
 
 from reassurance.envs import coalition_v0
+from reassurance.envs.masks import concatenate
 
 __all__ = ["ENV_NAME", "RLlibCoalitionEnv", "flat_observation", "register"]
 
@@ -29,7 +30,7 @@ def flat_observation(observation: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """PettingZoo observation -> RLlib observation (float32 vector, concatenated 0/1 mask)."""
     return {
         "observations": np.asarray(observation["observations"], np.float32),
-        "action_mask": np.concatenate(observation["action_mask"]).astype(np.float32),
+        "action_mask": concatenate(observation["action_mask"]).astype(np.float32),
     }
 
 

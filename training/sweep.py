@@ -19,24 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ray import tune
 
 from reassurance.envs import load_scenario
+from reassurance.envs.metrics import headline
+from reassurance.runtime import init_ray
 from reassurance.training.config import TrainSettings
+from reassurance.training.run import train
 
 __all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows", "TrialsFailed"]
 
-SUMMARY_COLUMNS = (
-    "env/troops_deployed",
-    "env/contributors",
-    "env/threshold_met",
-    "env/free_riding_index",
-    "env/burden_gini",
-    "env/defection_rate",
-    "env/ceasefire_held",
-    "env/mean_escalation",
-    "env/final_belief_us_backs",
-)
-"""Env figures of the last iteration in the summary table (besides the trained modules' returns)."""
+SUMMARY_COLUMNS = tuple(f"env/{name}" for name in headline())
+"""Env figures of the last iteration in the summary table (besides the trained modules' returns):
+the headline figures of :data:`reassurance.envs.metrics.SUMMARY`."""
 
 
 def parse_param(text: str, scenario: str) -> tuple[str, list[Any]]:
@@ -66,10 +61,6 @@ def _trial_name(name: str, value: Any, seed: int) -> str:
 
 def _run_trial(config: dict[str, Any]) -> None:
     """Tune function trainable: one ordinary training run, reporting every iteration."""
-    from ray import tune
-
-    from reassurance.training.run import train
-
     trial = config["trial"]
     settings = TrainSettings.model_validate(trial["settings"])
     run_dir = Path(trial["out"]) / "trials" / trial["trial"]
@@ -158,10 +149,6 @@ def sweep(
     echo: Callable[[str], None] = print,
 ) -> Path:
     """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
-    from ray import tune
-
-    from reassurance.runtime import init_ray
-
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
     out = Path(out).resolve()
