@@ -184,9 +184,7 @@ def compare(args: argparse.Namespace) -> None:
             )
             n_members = n_members or len(load_scenario(settings.scenario).members)
             run_dir = out / f"{sampler}-seed{seed}"
-            start = time.perf_counter()
             final = train(settings, run_dir, resume=(run_dir / "run.json").exists())
-            process_wall = time.perf_counter() - start
             metrics = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
             evaluation = member_returns(
                 {"member": agents.from_checkpoint(final, role="member")},
@@ -198,7 +196,6 @@ def compare(args: argparse.Namespace) -> None:
                     "env_steps": [m["env_steps"] for m in metrics],
                     "return_per_seat": [m["module_return/member"] / n_members for m in metrics],
                     "training_s": sum(m["time_iter_s"] for m in metrics),
-                    "process_s": process_wall,
                     "evaluation_mean": float(evaluation.mean()),
                 }
             )
@@ -220,12 +217,10 @@ def compare(args: argparse.Namespace) -> None:
             values = np.array([r["return_per_seat"][mark - 1] for r in runs[sampler]])
             cells.append(f"{values.mean():+.3f} ({values.min():+.3f}..{values.max():+.3f})")
         print(f"{steps:>10,}  " + "  ".join(f"{c:>24}" for c in cells))
-    print(f"\n{'sampler':<8}{'evaluation (mean over seeds)':>30}{'training s (mean)':>20}"
-          f"{'process s (mean)':>18}")  # fmt: skip
+    print(f"\n{'sampler':<8}{'evaluation (mean over seeds)':>30}{'training s (mean)':>20}")
     for sampler in samplers:
         evaluation = np.array([r["evaluation_mean"] for r in runs[sampler]])
         training = np.array([r["training_s"] for r in runs[sampler]])
-        process = np.array([r["process_s"] for r in runs[sampler]])
         final = np.array([r["return_per_seat"][length - 1] for r in runs[sampler]])
         summary[sampler] = {
             "evaluation_mean": float(evaluation.mean()),
@@ -233,10 +228,8 @@ def compare(args: argparse.Namespace) -> None:
             "final_training_return_mean": float(final.mean()),
             "final_training_return_sd": float(final.std(ddof=1)) if len(final) > 1 else 0.0,
             "training_s_mean": float(training.mean()),
-            "process_s_mean": float(process.mean()),
         }
-        print(f"{sampler:<8}{evaluation.mean():>30.3f}{training.mean():>20.0f}"
-              f"{process.mean():>18.0f}")  # fmt: skip
+        print(f"{sampler:<8}{evaluation.mean():>30.3f}{training.mean():>20.0f}")
     speedup = summary["rllib"]["training_s_mean"] / summary["fast"]["training_s_mean"]
     print(f"fast sampler: x{speedup:.1f} less training time for the same env-steps")
 

@@ -162,10 +162,12 @@ class FastEnvRunner(MultiAgentEnvRunner):
         return self.games.num_games
 
     def _trained(self, module_id: str) -> bool:
+        """Whether the Learner trains ``module_id`` (a callable ``policies_to_train`` is asked
+        by the Learner per batch, so every module counts as trained here)."""
         to_train = self.config.policies_to_train
         if to_train is None or callable(to_train):
             return True
-        return module_id in set(to_train)
+        return module_id in to_train
 
     # ------------------------------------------------------------------ sampling
 
@@ -407,8 +409,7 @@ class FastEnvRunner(MultiAgentEnvRunner):
             episode.env_t_to_agent_t[agent] = InfiniteLookbackBuffer(
                 list(range(segment.env_t_started, segment.env_t_started + length + 1))
             )
-        episode.validate()
-        return episode
+        return episode  # each SingleAgentEpisode validated itself when it was built
 
     def _record_finished(self, current: Any, i: int, b: int) -> None:
         """Metrics of the episode game ``b`` just ended (row ``i`` of ``current.ended``)."""
