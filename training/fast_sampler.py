@@ -13,9 +13,10 @@ policies (``FixedPolicyModule``) act for all their rows in one ``act_batch`` cal
 What it hands RLlib is what ``MultiAgentEnvRunner`` hands it: a list of ``MultiAgentEpisode``
 chunks, one per game and episode segment, whose ``SingleAgentEpisode`` s are built from whole
 numpy arrays (observations, concatenated masks, actions, rewards, ``action_logp``,
-``action_dist_inputs``). The Learner's connector pipeline (bootstrap step, GAE, batching) runs on
-them unchanged. Only seats played by modules in ``policies_to_train`` are put into the episodes:
-the Learner drops every other module's data anyway (a callable ``policies_to_train`` keeps all).
+``action_dist_inputs``); ``custom_data["game"]`` says which of the runner's games a chunk comes
+from. The Learner's connector pipeline (bootstrap step, GAE, batching) runs on them unchanged.
+Only seats played by modules in ``policies_to_train`` are put into the episodes: the Learner
+drops every other module's data anyway (a callable ``policies_to_train`` keeps all).
 Episode metrics are logged under the same keys and windows as ``MultiAgentEnvRunner`` logs them
 (returns per episode, agent and module; lengths; step counters), and the episode summaries under
 ``reassurance/<name>`` as :class:`~reassurance.training.algorithm.ReassuranceCallbacks` logs them.
