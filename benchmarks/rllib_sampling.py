@@ -4,10 +4,12 @@ Run: ``.venv/bin/python benchmarks/rllib_sampling.py [--scenario classroom] [--i
 
 For each variant it builds the same PPO run (``configs/training/ppo.yaml`` on the scenario) and
 times ``--iterations`` training iterations after one warm-up iteration, printing env-steps per
-second and the ratio to the project's defaults:
+second and the ratio to RLlib's sampler with the project's settings (``--sampler rllib``):
 
-- ``episodes_to_numpy``: RLlib converts finished episodes to numpy before they reach the
-  learner by default; the project turns that off (``env_runners(episodes_to_numpy=False)``).
+- the fast sampler (``--sampler fast``, the default; ``training/fast_sampler.py``);
+- ``episodes_to_numpy`` (RLlib's sampler): RLlib converts finished episodes to numpy before they
+  reach the learner by default; the project turns that off for its sampler
+  (``env_runners(episodes_to_numpy=False)``; the fast sampler builds numpy episodes itself).
 - ``torch_threads``: the project runs the driver's torch on one thread; torch's default is one
   per core.
 """
@@ -27,11 +29,15 @@ from reassurance.training.config import load_settings
 
 
 def steps_per_second(
-    scenario: str, iterations: int, *, to_numpy: bool, threads: int, batch: int
+    scenario: str, iterations: int, *, sampler: str, to_numpy: bool, threads: int, batch: int
 ) -> float:
     """Env-steps per second over ``iterations`` PPO iterations (sampling plus learning)."""
     settings = load_settings(
-        "ppo", scenario=scenario, torch_threads=threads, ppo={"train_batch_size": batch}
+        "ppo",
+        scenario=scenario,
+        sampler=sampler,
+        torch_threads=threads,
+        ppo={"train_batch_size": batch},
     )
     torch.set_num_threads(threads)
     config = build_algo_config(settings).env_runners(episodes_to_numpy=to_numpy)
@@ -58,14 +64,20 @@ def main() -> None:
     cores = os.cpu_count()
     print(f"machine: {platform.machine()}, {cores} CPUs, python {platform.python_version()}")
     variants = [
-        ("project defaults", False, 1),
-        ("episodes_to_numpy=True", True, 1),
-        (f"torch threads={cores}", False, cores),
+        ("rllib sampler", "rllib", False, 1),
+        ("fast sampler", "fast", False, 1),
+        ("rllib, episodes_to_numpy", "rllib", True, 1),
+        (f"rllib, torch threads={cores}", "rllib", False, cores),
     ]
     base = None
-    for label, to_numpy, threads in variants:
+    for label, sampler, to_numpy, threads in variants:
         rate = steps_per_second(
-            args.scenario, args.iterations, to_numpy=to_numpy, threads=threads, batch=args.batch
+            args.scenario,
+            args.iterations,
+            sampler=sampler,
+            to_numpy=to_numpy,
+            threads=threads,
+            batch=args.batch,
         )
         base = base or rate
         figure = f"{rate:10,.0f} env-steps/s (training)   x{rate / base:.2f}"

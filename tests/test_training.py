@@ -106,6 +106,35 @@ def test_same_seed_same_metrics(trained_run: Path, tmp_path: Path, tiny_config: 
     assert timeless == {k: v for k, v in repeat.items() if not k.startswith("time")}
 
 
+def test_rllib_sampler_stays_selectable_repeatable_and_resumes_on_the_fast_one(
+    trained_run: Path, tmp_path: Path, tiny_config: Path
+) -> None:
+    """``--sampler rllib`` (RLlib's MultiAgentEnvRunner, the reference) repeats with the seed,
+    reports the figures the fast sampler reports, and its checkpoints resume on the fast one."""
+    rows = []
+    for name in ("a", "b"):
+        args = ["train", "--config", str(tiny_config), "--iterations", "1", "--sampler", "rllib"]
+        result = _cli(*args, "--out", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr[-3000:]
+        rows.append(
+            {k: v for k, v in _rows(tmp_path / name)[0].items() if not k.startswith("time")}
+        )
+    assert rows[0] == rows[1]
+    settings = json.loads((tmp_path / "a" / "run.json").read_text())["settings"]
+    assert settings["sampler"] == "rllib"
+    fast = _rows(trained_run)[0]
+    # Env figures undefined in every episode of an iteration are absent, so compare the others.
+    assert {k for k in rows[0] if not k.startswith("env/")} == {
+        k for k in fast if not k.startswith("env/") and not k.startswith("time")
+    }
+    resumed = _cli(
+        "train", "--resume", str(tmp_path / "a"), "--iterations", "2", "--sampler", "fast"
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert [r["iteration"] for r in _rows(tmp_path / "a")] == [1, 2]
+    assert _rows(tmp_path / "a")[1]["env_steps"] == 2 * rows[0]["env_steps"]
+
+
 def test_finished_run_resumed_again_trains_nothing(trained_run: Path) -> None:
     again = _cli("train", "--resume", str(trained_run), "--iterations", "3")
     assert again.returncode == 0, again.stderr[-3000:]

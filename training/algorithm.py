@@ -24,26 +24,29 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 from reassurance.agents.checkpoint import find_export
 from reassurance.agents.registry import role_of
-from reassurance.envs.metrics import figures
 from reassurance.training.config import TrainSettings, agent_module, module_ids
+from reassurance.training.episode_metrics import SUMMARY_METRICS, log_summaries
+from reassurance.training.fast_sampler import GAMES_KEY, FastEnvRunner, games_per_env_runner
 from reassurance.training.modules import FixedPolicyModule, MaskedPPOModule
 from reassurance.training.rllib_env import RLlibCoalitionEnv
 
 __all__ = ["build_algo_config", "LeagueMapping", "ReassuranceCallbacks", "SUMMARY_METRICS"]
 
-SUMMARY_METRICS = tuple(f.name for f in figures("cohesion", "conflict"))
-"""Episode-summary figures averaged per iteration under ``env_runners/reassurance/...``: every
-cohesion and conflict figure of :data:`reassurance.envs.metrics.SUMMARY`."""
 
-
-def env_config(settings: TrainSettings) -> dict[str, Any]:
-    """What the env (scenario, overrides) and the callbacks (league) read."""
-    return {
+def env_config(settings: TrainSettings, horizon: int | None = None) -> dict[str, Any]:
+    """What the env (scenario, overrides), the callbacks (league) and the fast sampler (games
+    per env runner, when ``horizon``, the episode length in steps, is given) read."""
+    config: dict[str, Any] = {
         "scenario": settings.scenario,
         "overrides": dict(settings.overrides),
         "league": settings.league.model_dump(),
         "trained_roles": list(settings.train),
     }
+    if settings.sampler == "fast" and horizon is not None:
+        config[GAMES_KEY] = settings.games_per_env_runner or games_per_env_runner(
+            settings.ppo.train_batch_size, settings.num_env_runners, horizon
+        )
+    return config
 
 
 class LeagueMapping:
@@ -89,16 +92,14 @@ class ReassuranceCallbacks(RLlibCallback):
     """Episode-summary metrics per iteration, and league snapshots."""
 
     def on_episode_end(self, *, episode: Any, metrics_logger: Any = None, **kwargs: Any) -> None:
+        """RLlib's default sampler; the fast sampler logs the same figures itself."""
         infos = episode.get_infos(-1)
         summary = next(
             (i["episode_summary"] for i in infos.values() if "episode_summary" in i), None
         )
         if summary is None or metrics_logger is None:
             return
-        for key in SUMMARY_METRICS:
-            value = float(summary[key])
-            if np.isfinite(value):
-                metrics_logger.log_value(("reassurance", key), value, reduce="mean", window=100)
+        log_summaries(metrics_logger, summary)
 
     def on_algorithm_init(self, *, algorithm: Any, **kwargs: Any) -> None:
         if _league(algorithm)["enabled"] and algorithm.iteration == 0:
@@ -188,10 +189,12 @@ def build_algo_config(settings: TrainSettings) -> PPOConfig:
         elif f"{role}@fixed" not in specs:
             specs[f"{role}@fixed"] = _fixed_spec(settings, role, obs_space, act_space, n_members)
     ppo = settings.ppo
+    runner = {"env_runner_cls": FastEnvRunner} if settings.sampler == "fast" else {}
     return (
         PPOConfig()
-        .environment(RLlibCoalitionEnv, env_config=env_config(settings))
+        .environment(RLlibCoalitionEnv, env_config=env_config(settings, env.par_env.horizon))
         .env_runners(
+            **runner,
             num_env_runners=settings.num_env_runners,
             num_envs_per_env_runner=settings.num_envs_per_env_runner,
             # The multi-agent sampler slows down badly when it converts episodes to numpy.

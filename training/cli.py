@@ -26,6 +26,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--num-env-runners", type=int, help="sampling processes (0: in-driver)")
     parser.add_argument("--num-gpus-per-learner", type=float, help="GPUs for the learner")
+    parser.add_argument(
+        "--sampler",
+        choices=("fast", "rllib"),
+        help="fast: many games at once on the batched core; rllib: RLlib's MultiAgentEnvRunner, "
+        "the reference (default: from --config, fast)",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -35,6 +41,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "num_env_runners": args.num_env_runners,
         "num_gpus_per_learner": args.num_gpus_per_learner,
+        "sampler": args.sampler,
     }
 
 

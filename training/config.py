@@ -134,8 +134,22 @@ class TrainSettings(_Model):
         le=MAX_SEED,
         description="seed of the run; env runner i seeds numpy with seed + i, below 2**32",
     )
+    sampler: Literal["fast", "rllib"] = Field(
+        "fast",
+        description="fast: each env runner steps many games at once on the batched core, one "
+        "forward pass per module per step (training.fast_sampler); rllib: RLlib's "
+        "MultiAgentEnvRunner, one game and one agent at a time (the reference)",
+    )
+    games_per_env_runner: int | None = Field(
+        None,
+        ge=1,
+        description="games the fast sampler steps at once in each env runner; None: enough "
+        "for about one episode of each game per iteration (at most 256)",
+    )
     num_env_runners: int = Field(0, ge=0, description="0 samples in the driver process")
-    num_envs_per_env_runner: int = Field(1, ge=1)
+    num_envs_per_env_runner: int = Field(
+        1, ge=1, description="games each env runner of the rllib sampler steps one by one"
+    )
     num_learners: int = Field(0, ge=0, description="0 learns in the driver process")
     num_gpus_per_learner: float = Field(0, ge=0)
     torch_threads: int = Field(

@@ -39,7 +39,7 @@ __all__ = ["train", "latest_checkpoint", "flatten_result", "rllib_scalars", "RES
 
 RESUMABLE_CHANGES = frozenset(
     {"iterations", "checkpoint_every", "num_env_runners", "num_envs_per_env_runner",
-     "num_learners", "num_gpus_per_learner", "torch_threads"}
+     "num_learners", "num_gpus_per_learner", "torch_threads", "sampler", "games_per_env_runner"}
 )  # fmt: skip
 """Settings a resumed run may change; anything else must match the run's ``run.json``."""
 
