@@ -17,7 +17,8 @@ scores well when the observed behaviour is (near) an equilibrium of its incentiv
 candidate's values go into ``configs/scenarios/brussels-2025-04.yaml`` by hand, with the run
 that chose them.
 
-Run: ``reassurance calibrate --out results/calibration [--candidates 24] [--workers 2]``.
+Run: ``reassurance calibrate --out results/calibration [--candidates 24] [--workers 2]
+[--backend processes]``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from reassurance.evaluation.equilibrium import (
     doctrine_profile,
     evaluate_profile,
 )
+from reassurance.runtime import BACKENDS
 
 __all__ = ["FREE", "TARGETS", "Observed", "Target", "calibrate", "score", "register"]
 
@@ -239,15 +241,16 @@ def calibrate(
     refine: int = 12,
     seed: int = 0,
     seeds: int = 2,
+    rounds: int = 4,
     workers: int = 2,
+    backend: str = "ray",
     address: str | None = None,
     echo: Callable[[str], None] = print,
 ) -> Path:
     """Run the search (module docs); write ``calibration.csv`` and ``calibration.md`` in
-    ``out``; rerunning skips candidates already in the CSV. Returns the path of the report."""
-    import ray
-
-    from reassurance.runtime import init_ray
+    ``out``; rerunning skips candidates already in the CSV. ``backend``/``workers``/``address``:
+    where candidates run (:func:`reassurance.runtime.run_jobs`). Returns the report's path."""
+    from reassurance.runtime import run_jobs
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -257,23 +260,20 @@ def calibrate(
         for row in csv.DictReader(table.open()):
             done[row["candidate"]] = row
     started = time.perf_counter()
-    init_ray(address, num_cpus=workers)
-    remote = ray.remote(num_cpus=1)(score)
     rows = list(done.values())
 
     def run(stage: str, points: list[list[float]]) -> None:
-        pending = {}
+        jobs = {}
         for k, point in enumerate(points):
             name = f"{stage}-{k:03d}"
             if name in done:
                 continue
             overrides = {f.field: round(v, 6) for f, v in zip(FREE, point, strict=True)}
-            pending[remote.remote(overrides, seeds=seeds)] = (name, overrides)
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            name, overrides = pending.pop(ready[0])
-            result = ray.get(ready[0])
-            row = {"candidate": name, **overrides, **result}
+            jobs[name] = ((overrides,), {"seeds": seeds, "rounds": rounds})
+        for name, result in run_jobs(
+            score, jobs, workers=workers, backend=backend, address=address
+        ):
+            row = {"candidate": name, **jobs[name][0][0], **result}
             rows.append(row)
             _write(table, rows)
             echo(f"{name}: score {result['score']:.3f}")
@@ -286,10 +286,17 @@ def calibrate(
         centre, half = float(best[f.field]), (f.high - f.low) / 8.0
         narrow.append((max(f.low, centre - half), min(f.high, centre + half)))
     run("refine", _hypercube(narrow, refine, seed + 1))
-    ray.shutdown()
+    _shutdown_ray(backend, workers)
     report = out / "calibration.md"
     report.write_text(_markdown(rows, time.perf_counter() - started))
     return report
+
+
+def _shutdown_ray(backend: str, workers: int | None) -> None:
+    if backend == "ray" and workers != 0:
+        import ray
+
+        ray.shutdown()
 
 
 def _write(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -346,7 +353,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         refine=args.refine,
         seed=args.seed,
         seeds=args.seeds,
+        rounds=args.rounds,
         workers=args.workers,
+        backend=args.backend,
         address=args.address,
     )
     print(f"wrote {report}")
@@ -367,6 +376,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--refine", type=int, default=12, help="second-stage candidates")
     parser.add_argument("--seed", type=int, default=0, help="seed of the hypercube")
     parser.add_argument("--seeds", type=int, default=2, help="game seeds per evaluation")
+    parser.add_argument("--rounds", type=int, default=4, help="best-response rounds at most")
     parser.add_argument("--workers", type=int, default=2, help="parallel candidates")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="ray", help="Ray (default) or local processes"
+    )
     parser.add_argument("--address", help="Ray cluster (default: embedded)")
     parser.set_defaults(func=_cmd_calibrate)

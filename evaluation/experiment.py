@@ -55,6 +55,7 @@ from reassurance.evaluation.equilibrium import (
     find_equilibria,
 )
 from reassurance.evaluation.findings import POPULATIONS, write_outputs
+from reassurance.runtime import BACKENDS
 
 __all__ = [
     "POPULATIONS",
@@ -436,6 +437,7 @@ def run_experiment(
     *,
     address: str | None = None,
     workers: int | None = None,
+    backend: str = "ray",
     progress: bool = True,
     command: str | None = None,
     echo: Callable[[str], None] = print,
@@ -445,7 +447,7 @@ def run_experiment(
     the run was started, for the summary (default: the options)."""
     from tqdm import tqdm
 
-    from reassurance.runtime import check_output_folder, init_ray
+    from reassurance.runtime import check_output_folder, run_jobs
 
     out = check_output_folder(out, "--out")
     out.mkdir(parents=True, exist_ok=True)
@@ -460,22 +462,12 @@ def run_experiment(
         disable=not progress,
         dynamic_ncols=True,
     )
-    quick_parts = [(pop, s) for pop, s in missing if pop != "trained"]
-    if quick_parts and workers == 0:
-        for population, setting in quick_parts:
-            _save(_part_path(out, population, setting), _run_part(options, population, setting))
-            bar.update(1)
-    elif quick_parts:
-        import ray
-
-        init_ray(address, num_cpus=workers)
-        remote = ray.remote(num_cpus=1)(_run_part)
-        pending = {remote.remote(options, pop, s): (pop, s) for pop, s in quick_parts}
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            population, setting = pending.pop(ready[0])
-            _save(_part_path(out, population, setting), ray.get(ready[0]))
-            bar.update(1)
+    quick_parts = {(pop, s): ((options, pop, s), {}) for pop, s in missing if pop != "trained"}
+    for (population, setting), part_json in run_jobs(
+        _run_part, quick_parts, workers=workers, backend=backend, address=address
+    ):
+        _save(_part_path(out, population, setting), part_json)
+        bar.update(1)
     trained = [s for pop, s in missing if pop == "trained"]
     if trained:
         for part in _trained_parts(options, trained, out, address):
@@ -513,6 +505,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         out,
         address=args.address,
         workers=args.workers,
+        backend=args.backend,
         progress=not args.no_progress,
         command="reassurance " + " ".join(sys.argv[1:]),
     )
@@ -534,6 +527,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeds", type=int, help="evaluation seeds (default 24; quick 8)")
     parser.add_argument("--address", help="Ray cluster (default: $RAY_ADDRESS, else embedded)")
     parser.add_argument("--workers", type=int, help="parallel parts (default: CPUs; 0: in-process)")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="ray",
+        help="where the equilibrium and doctrine parts run: Ray (default) or local processes "
+        "(the trained population always trains on Ray)",
+    )
     parser.add_argument("--populations", help=f"comma-separated subset of {','.join(POPULATIONS)}")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_cmd_experiment)

@@ -36,6 +36,7 @@ from reassurance.evaluation.equilibrium import (
     doctrine_profile,
     evaluate_profile,
 )
+from reassurance.runtime import BACKENDS
 
 __all__ = ["OUTPUTS", "PARAMETERS", "Parameter", "contrast", "register", "run_morris"]
 
@@ -128,17 +129,17 @@ def run_morris(
     seed: int = 0,
     seeds: int = 2,
     workers: int = 2,
+    backend: str = "ray",
     address: str | None = None,
     parameters: Sequence[Parameter] = PARAMETERS,
     echo: Callable[[str], None] = print,
 ) -> Path:
     """Evaluate the Morris design (resumable: points in ``points.csv`` are not run again) and
     write ``sensitivity.csv`` and ``sensitivity.md``; returns the report's path."""
-    import ray
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
-    from reassurance.runtime import init_ray
+    from reassurance.runtime import run_jobs
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -154,21 +155,20 @@ def run_morris(
         for row in csv.DictReader(points_file.open()):
             done[int(row["point"])] = row
     started = time.perf_counter()
-    init_ray(address, num_cpus=workers)
-    remote = ray.remote(num_cpus=1)(contrast)
-    pending = {}
+    jobs = {}
     for k, x in enumerate(design):
         if k in done:
             continue
         overrides = {p.field: float(v) for p, v in zip(parameters, x, strict=True)}
-        pending[remote.remote(scenario, overrides, seeds=seeds)] = (k, overrides)
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        k, overrides = pending.pop(ready[0])
-        done[k] = {"point": k, **overrides, **ray.get(ready[0])}
+        jobs[k] = ((scenario, overrides), {"seeds": seeds})
+    for k, result in run_jobs(contrast, jobs, workers=workers, backend=backend, address=address):
+        done[k] = {"point": k, **jobs[k][0][1], **result}
         _write(points_file, [done[i] for i in sorted(done)])
         echo(f"point {k + 1}/{len(design)}")
-    ray.shutdown()
+    if backend == "ray" and workers != 0 and jobs:
+        import ray
+
+        ray.shutdown()
     results = {}
     for name in OUTPUTS:
         y = np.array([float(done[k][name]) for k in range(len(design))])
@@ -255,6 +255,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         seed=args.seed,
         seeds=args.seeds,
         workers=args.workers,
+        backend=args.backend,
         address=args.address,
     )
     print(f"wrote {report}")
@@ -274,6 +275,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the design")
     parser.add_argument("--seeds", type=int, default=2, help="game seeds per evaluation")
     parser.add_argument("--workers", type=int, default=2, help="parallel points")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="ray", help="Ray (default) or local processes"
+    )
     parser.add_argument("--out", default="results/sensitivity", help="output folder")
     parser.add_argument("--address", help="Ray cluster (default: embedded)")
     parser.set_defaults(func=_cmd_sensitivity)

@@ -1,12 +1,13 @@
 """What every library of ``reassurance`` shares at run time, below them all: the package version,
-the fingerprint of the game's code, the Ray session (embedded on 127.0.0.1, or a cluster), and
-the check of an output folder.
+the fingerprint of the game's code, the Ray session (embedded on 127.0.0.1, or a cluster), parallel
+jobs on Ray or local processes, and the check of an output folder.
 
 ``reassurance.training`` and ``reassurance.evaluation`` import from here, never from the
 command-line package ``reassurance``; this package imports nothing else of the project, and Ray
 only when a session starts.
 """
 
+from reassurance.runtime.parallel import BACKENDS, Backend, run_jobs
 from reassurance.runtime.paths import check_output_folder
 from reassurance.runtime.ray_session import (
     RayUnreachableError,
@@ -17,6 +18,8 @@ from reassurance.runtime.ray_session import (
 from reassurance.runtime.version import __version__, code_version
 
 __all__ = [
+    "BACKENDS",
+    "Backend",
     "RayUnreachableError",
     "__version__",
     "check_output_folder",
@@ -24,4 +27,5 @@ __all__ = [
     "code_version",
     "embedded_cpus",
     "init_ray",
+    "run_jobs",
 ]
