@@ -230,7 +230,11 @@ def _equilibrium_part(options: Options, setting: Setting) -> Part:
         rounds=6,
         resamples=200,
     )
-    weights = np.array([len(eq.starts) for eq in equilibria], float)
+    # Only profiles where best response stopped are equilibria: a cycle's last profile is not one
+    # and is reported, not pooled (unless no start converged, which the notes then say).
+    converged = [eq for eq in equilibria if eq.status == "converged"]
+    pool = converged or equilibria
+    weights = np.array([len(eq.starts) for eq in pool], float)
     weights /= weights.sum()
 
     def pooled(values: Sequence[np.ndarray]) -> list[float]:
@@ -244,10 +248,9 @@ def _equilibrium_part(options: Options, setting: Setting) -> Part:
 
     sc = load_scenario(options.scenario)
     member_ids = [m.id for m in sc.members]
-    metrics = {f.name: pooled([eq.outcome.summaries[f.name] for eq in equilibria]) for f in SUMMARY}
+    metrics = {f.name: pooled([eq.outcome.summaries[f.name] for eq in pool]) for f in SUMMARY}
     members = {
-        name: pooled([eq.outcome.members[name] for eq in equilibria])
-        for name in equilibria[0].outcome.members
+        name: pooled([eq.outcome.members[name] for eq in pool]) for name in pool[0].outcome.members
     }
     notes = {
         "equilibria": [
@@ -258,9 +261,11 @@ def _equilibrium_part(options: Options, setting: Setting) -> Part:
                 "russia": eq.russia_label,
                 "epsilon": list(eq.epsilon),
                 "epsilon_player": eq.epsilon_player,
+                "pooled": any(eq is p for p in pool),
             }
             for eq in equilibria
         ],
+        "pooled": "converged" if converged else "none converged: every profile reached",
         "searches": [{"start": s.start, "status": s.status, "rounds": s.rounds} for s in searches],
         "grid": len(grid),
         "search_seeds": options.search_seeds,
@@ -483,6 +488,21 @@ def run_experiment(
 # ----------------------------------------------------------------------------- command
 
 
+def _commitments(text: str | None) -> tuple[float, ...] | None:
+    """``--commitments 0,0.25,1`` as a sorted tuple of distinct values in [0, 1]."""
+    if text is None:
+        return None
+    try:
+        values = sorted({float(v) for v in text.split(",")})
+    except ValueError:
+        raise ValueError(
+            f"--commitments {text!r}: comma-separated numbers in [0, 1], like 0,0.5,1"
+        ) from None
+    if len(values) < 2 or not all(0.0 <= v <= 1.0 for v in values):
+        raise ValueError(f"--commitments {text!r}: at least two distinct values in [0, 1]")
+    return tuple(values)
+
+
 def _cmd_experiment(args: argparse.Namespace) -> int:
     if args.name != "us-commitment":
         raise ValueError(f"unknown experiment {args.name!r}; experiments: us-commitment")
@@ -497,7 +517,11 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     scenario = args.scenario or ("classroom" if args.quick else "brussels-2025-04")
     load_scenario(scenario)  # a bad name fails before anything runs
     options = Options(
-        scenario=scenario, quick=args.quick, seeds=args.seeds, populations=populations
+        scenario=scenario,
+        quick=args.quick,
+        seeds=args.seeds,
+        populations=populations,
+        commitments=_commitments(args.commitments),
     )
     out = args.out or f"results/us-commitment-{Path(scenario).stem}"
     run_experiment(
@@ -525,6 +549,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--quick", action="store_true", help="small populations, in minutes")
     parser.add_argument("--out", help="output folder (default results/us-commitment-SCENARIO)")
     parser.add_argument("--seeds", type=int, help="evaluation seeds (default 24; quick 8)")
+    parser.add_argument(
+        "--commitments",
+        help="points of the commitment axis, comma-separated (default 0,0.25,0.5,0.75,1; "
+        "quick 0,0.5,1)",
+    )
     parser.add_argument("--address", help="Ray cluster (default: $RAY_ADDRESS, else embedded)")
     parser.add_argument("--workers", type=int, help="parallel parts (default: CPUs; 0: in-process)")
     parser.add_argument(

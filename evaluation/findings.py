@@ -626,9 +626,11 @@ def _summary(
             for eq in part.notes["equilibria"]:
                 members = " ".join(f"{m}={s}" for m, s in eq["members"].items() if s != "out")
                 eps = eq["epsilon"]
+                pooled = "" if eq.get("pooled", True) else "; not pooled: no equilibrium"
                 lines.append(
                     f"- c={part.setting.us_commitment:g} ({', '.join(eq['starts'])}; "
-                    f"{eq['status']}; epsilon {eps[0]:.3f}, CI {eps[1]:.3f}..{eps[2]:.3f}): "
+                    f"{eq['status']}{pooled}; "
+                    f"epsilon {eps[0]:.3f}, CI {eps[1]:.3f}..{eps[2]:.3f}): "
                     f"Russia `{eq['russia']}`; {members or 'every member stays out'}"
                 )
     lines += [

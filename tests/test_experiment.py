@@ -99,6 +99,9 @@ def test_tiny_experiment_resumes_after_a_kill_and_writes_its_files(tmp_path: Pat
         (["us-commitment", "--seeds", "1"], "--seeds 1: need at least 2"),
         (["us-commitment", "--populations", "equilibrium,trainees"], "unknown ['trainees']"),
         (["us-commitment", "--scenario", "atlantis"], "atlantis"),
+        (["us-commitment", "--commitments", "0,high"], "--commitments '0,high': comma-separated"),
+        (["us-commitment", "--commitments", "0,1.5"], "at least two distinct values in [0, 1]"),
+        (["us-commitment", "--commitments", "0.5"], "at least two distinct values in [0, 1]"),
     ],
 )
 def test_bad_experiment_flags_are_one_line(args, message, capsys) -> None:
@@ -107,3 +110,50 @@ def test_bad_experiment_flags_are_one_line(args, message, capsys) -> None:
     assert main(["experiment", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_commitments_flag_sets_the_axis() -> None:
+    from reassurance.evaluation.experiment import Options, _commitments, settings_for
+
+    assert _commitments("1,0,0.25,0.25") == (0.0, 0.25, 1.0)
+    options = Options(scenario="classroom", quick=True, commitments=_commitments("0,0.25,1"))
+    axis = [s.us_commitment for s in settings_for(options) if s.kind == "axis"]
+    assert axis == [0.0, 0.25, 1.0]
+
+
+def test_only_converged_profiles_are_pooled(monkeypatch) -> None:
+    """A best-response cycle's last profile is no equilibrium: it is listed, not averaged in."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from reassurance.envs.metrics import SUMMARY
+    from reassurance.evaluation import experiment
+
+    def fake(value: float, status: str, starts: list[str]) -> SimpleNamespace:
+        summaries = {f.name: np.full(2, value) for f in SUMMARY}
+        return SimpleNamespace(
+            starts=starts,
+            status=status,
+            outcome=SimpleNamespace(
+                summaries=summaries, members={"troops": np.full((2, 3), value)}
+            ),
+            member_labels=lambda ids: dict.fromkeys(ids, "out"),
+            russia_label="russia/negotiator",
+            epsilon=(0.0, 0.0, 0.0),
+            epsilon_player="",
+        )
+
+    found = [fake(1.0, "converged", ["all out"]), fake(0.0, "cycle", ["doctrines", "all in"])]
+    monkeypatch.setattr(experiment, "find_equilibria", lambda game, **kw: ([], found))
+    options = experiment.Options(scenario="classroom", quick=True, seeds=2)
+    setting = experiment.Setting("axis", 0.0, "usa/by-type")
+    part = experiment._equilibrium_part(options, setting)
+    assert part.metrics["contributors"] == [1.0, 1.0]  # the cycle's zeros are not averaged in
+    assert [eq["pooled"] for eq in part.notes["equilibria"]] == [True, False]
+    assert part.notes["pooled"] == "converged"
+    # with no converged start, every profile reached is pooled, weighted by its starts, and said
+    found[0].status = "cycle"
+    part = experiment._equilibrium_part(options, setting)
+    assert part.metrics["contributors"] == pytest.approx([1 / 3, 1 / 3])
+    assert part.notes["pooled"].startswith("none converged")
