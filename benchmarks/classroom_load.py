@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import re
 import socket
@@ -35,19 +33,9 @@ import httpx
 import websockets
 import yaml
 
+from reassurance.runtime import commit, machine_line
+
 STUDENTS = 30
-
-
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.machine()} {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _scenario(folder: Path) -> Path:
@@ -186,7 +174,7 @@ def main() -> int:
         "--simulations", type=int, default=1000, help="the server's simulated games (default 1000)"
     )
     args = parser.parse_args()
-    print(f"machine: {_machine()}")
+    print(f"machine: {machine_line()}, commit {commit()}")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         scenario = _scenario(folder)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -82,42 +81,13 @@ def timed(step: Callable[[], int], seconds: float, min_calls: int = 2) -> tuple[
 
 
 def machine() -> dict[str, Any]:
-    """What this ran on."""
+    """What this ran on (reassurance.runtime.machine, with the torch and Ray versions)."""
     import ray
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        commit += "+changes" if dirty else ""
-    except OSError:
-        commit = "unknown"
-    return {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "ray": ray.__version__,
-        "commit": commit or "unknown",
-    }
+    from reassurance.runtime import machine as base
+
+    return {**base(), "torch": torch.__version__, "ray": ray.__version__}
 
 
 # ----------------------------------------------------------------------------- Parallel API

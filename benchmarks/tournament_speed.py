@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sqlite3
 import subprocess
 import sys
@@ -38,42 +37,11 @@ import numpy as np
 
 from reassurance.evaluation import load_tournament_config, plan_tournament
 from reassurance.evaluation.tournament import DEFAULT_BATCH, play_batch, play_one
+from reassurance.runtime import machine
 
 CONFIGS = {"classroom": "classroom-heuristics", "brussels-2025-04": "brussels-heuristics"}
 GOAL = 50.0
 REPO = Path(__file__).resolve().parent.parent
-
-
-def machine() -> dict[str, Any]:
-    """What this ran on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        commit += "+dirty" if dirty else ""
-    except OSError:
-        commit = "unknown"
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "commit": commit,
-    }
 
 
 def _comparable(outcome: Any) -> tuple:
@@ -170,7 +138,7 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="and its one-game path's rows")
     args = parser.parse_args()
     begun = time.perf_counter()
-    info = machine()
+    info = machine()  # reassurance.runtime.machine
     print(
         f"machine: {info['cpu']}, {info['cores']} cores; python {info['python']}, numpy "
         f"{info['numpy']}; commit {info['commit']}",

@@ -10,9 +10,6 @@ import csv
 import hashlib
 import json
 import math
-import os
-import platform
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from reassurance.envs import load_scenario
+from reassurance.runtime import commit, machine_line
 
 if TYPE_CHECKING:
     from reassurance.evaluation.experiment import Options, Part
@@ -428,32 +426,6 @@ def stylized_facts(parts: Sequence[Part], scenario: Any) -> list[Fact]:
 # ----------------------------------------------------------------------------- outputs
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def _commit() -> str:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return result.stdout.strip() or "unknown"
-
-
 def write_outputs(
     options: Options,
     parts: Sequence[Part],
@@ -514,7 +486,7 @@ def _summary(
     lines = [
         f"# How US commitment changes the coalition: `{options.scenario}`",
         "",
-        f"Command: `{command.strip()}`; commit `{_commit()}`; {_machine()}; wall time of this "
+        f"Command: `{command.strip()}`; commit `{commit()}`; {machine_line()}; wall time of this "
         f"run {wall_s:,.0f} s (the parts it ran), {sum(p.wall_s for p in parts):,.0f} s of "
         "work in all parts.",
         "",

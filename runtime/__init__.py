@@ -9,6 +9,7 @@ only when a session starts.
 
 from reassurance.runtime.parallel import BACKENDS, Backend, run_jobs
 from reassurance.runtime.paths import check_output_folder
+from reassurance.runtime.provenance import commit, machine, machine_line
 from reassurance.runtime.ray_session import (
     RayUnreachableError,
     cluster_address,
@@ -25,7 +26,10 @@ __all__ = [
     "check_output_folder",
     "cluster_address",
     "code_version",
+    "commit",
     "embedded_cpus",
     "init_ray",
+    "machine",
+    "machine_line",
     "run_jobs",
 ]
