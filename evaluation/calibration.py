@@ -45,7 +45,7 @@ from reassurance.evaluation.equilibrium import (
     doctrine_profile,
     evaluate_profile,
 )
-from reassurance.runtime import BACKENDS
+from reassurance.runtime import BACKENDS, write_csv
 
 __all__ = ["FREE", "TARGETS", "Observed", "Target", "calibrate", "score", "register"]
 
@@ -275,7 +275,7 @@ def calibrate(
         ):
             row = {"candidate": name, **jobs[name][0][0], **result}
             rows.append(row)
-            _write(table, rows)
+            write_csv(table, rows)
             echo(f"{name}: score {result['score']:.3f}")
 
     box = [(f.low, f.high) for f in FREE]
@@ -297,16 +297,6 @@ def _shutdown_ray(backend: str, workers: int | None) -> None:
         import ray
 
         ray.shutdown()
-
-
-def _write(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    partial = path.with_suffix(".csv.partial")
-    with partial.open("w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    partial.replace(path)
 
 
 def _markdown(rows: Sequence[Mapping[str, Any]], wall_s: float) -> str:

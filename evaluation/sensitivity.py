@@ -36,7 +36,7 @@ from reassurance.evaluation.equilibrium import (
     doctrine_profile,
     evaluate_profile,
 )
-from reassurance.runtime import BACKENDS
+from reassurance.runtime import BACKENDS, write_csv
 
 __all__ = ["OUTPUTS", "PARAMETERS", "Parameter", "contrast", "register", "run_morris"]
 
@@ -163,7 +163,7 @@ def run_morris(
         jobs[k] = ((scenario, overrides), {"seeds": seeds})
     for k, result in run_jobs(contrast, jobs, workers=workers, backend=backend, address=address):
         done[k] = {"point": k, **jobs[k][0][1], **result}
-        _write(points_file, [done[i] for i in sorted(done)])
+        write_csv(points_file, [done[i] for i in sorted(done)])
         echo(f"point {k + 1}/{len(design)}")
     if backend == "ray" and workers != 0 and jobs:
         import ray
@@ -188,22 +188,12 @@ def run_morris(
         for name, r in results.items()
         for i, p in enumerate(parameters)
     ]  # fmt: skip
-    _write(out / "sensitivity.csv", rows)
+    write_csv(out / "sensitivity.csv", rows)
     (out / "sensitivity.json").write_text(json.dumps(results, indent=1))
     report = out / "sensitivity.md"
     wall = time.perf_counter() - started
     report.write_text(_markdown(scenario, parameters, results, len(design), trajectories, wall))
     return report
-
-
-def _write(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    partial = path.with_suffix(".csv.partial")
-    with partial.open("w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    partial.replace(path)
 
 
 def _markdown(

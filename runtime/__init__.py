@@ -8,7 +8,7 @@ only when a session starts.
 """
 
 from reassurance.runtime.parallel import BACKENDS, Backend, run_jobs
-from reassurance.runtime.paths import check_output_folder
+from reassurance.runtime.paths import check_output_folder, write_csv
 from reassurance.runtime.provenance import commit, machine, machine_line
 from reassurance.runtime.ray_session import (
     RayUnreachableError,
@@ -32,4 +32,5 @@ __all__ = [
     "machine",
     "machine_line",
     "run_jobs",
+    "write_csv",
 ]
