@@ -159,10 +159,24 @@ class RandomPolicy(Policy):
         )
 
     def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Rng) -> np.ndarray:
-        if not isinstance(rng, np.random.Generator):  # one stream per row: exactly act's draws
-            return super().act_batch(observations, masks, rng)
         parts = split(masks, self.seat.role)
+        if isinstance(rng, np.random.Generator):
+            return np.stack(
+                [np.argmax(np.where(p, rng.random(p.shape), -1.0), axis=-1) for p in parts],
+                axis=-1,
+            ).astype(np.int64)
+        # One stream per row: act's draws exactly. act picks each component's value with
+        # rng.choice over its legal values, which draws integers(0, count); one integers call
+        # with the row's counts draws the same numbers in the same order (tests/test_agents.py).
+        rows = _row_generators(rng, len(observations))
+        counts = np.stack([p.sum(axis=-1) for p in parts], axis=-1)  # [N, C] legal values
+        picks = np.stack([g.integers(0, c) for g, c in zip(rows, counts, strict=True)])
+        # the pick-th legal value of each component: the first position where the running
+        # count of legal values passes it
         return np.stack(
-            [np.argmax(np.where(part, rng.random(part.shape), -1.0), axis=-1) for part in parts],
+            [
+                np.argmax(np.cumsum(p, axis=-1) > picks[:, [k]], axis=-1)
+                for k, p in enumerate(parts)
+            ],
             axis=-1,
         ).astype(np.int64)

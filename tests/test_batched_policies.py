@@ -50,15 +50,19 @@ def test_act_batch_equals_act_row_by_row(scenario: str) -> None:
         policy = agents.make(agent_id)
         policy.bind(agents.Seat.of(env, seats[role]))
         seeds = range(len(vectors))
-        batched = policy.act_batch(vectors, masks, [np.random.default_rng(s) for s in seeds])
+        streams = [np.random.default_rng(s) for s in seeds]
+        batched = policy.act_batch(vectors, masks, streams)
         assert batched.shape == (len(vectors), len(env.action_space(seats[role]).nvec))
         for i, (vector, mask) in enumerate(zip(vectors, masks, strict=True)):
             observation = {
                 "observations": vector,
                 "action_mask": tuple(split(mask, Role[role.upper()])),
             }
-            one = policy.act(observation, np.random.default_rng(i))
+            alone = np.random.default_rng(i)
+            one = policy.act(observation, alone)
             np.testing.assert_array_equal(batched[i], one, err_msg=f"{agent_id} row {i}")
+            # and each row's stream is left where act leaves it, for the game's next step
+            assert streams[i].random() == alone.random(), f"{agent_id} row {i}: stream moved"
         # one generator for the whole batch: still legal actions
         shared = policy.act_batch(vectors, masks, np.random.default_rng(0))
         for part, values in zip(split(masks, Role[role.upper()]), shared.T, strict=True):
