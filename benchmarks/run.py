@@ -17,6 +17,9 @@ Rows:
   thread, in the driver): RLlib's ``MultiAgentEnvRunner`` (``--sampler rllib``) and the fast
   sampler (``--sampler fast``, its default number of games). Without ``--quick`` also a whole
   training iteration (sampling plus PPO's update) of each.
+- **tournament matches**: matches per second of the shipped heuristic tournaments' matches, one
+  game at a time (``play_match``) and batched (``play_matches``), interleaved, with a check that
+  both give the same results (``benchmarks/tournament_speed.py``).
 - **step cost**: microseconds per game-step of the batched core (1,024 games) and of the
   Parallel API for 5, 20, 40 and 80 members: scenarios made from brussels-2025-04's members,
   cycled with renamed copies whose GDP, budget and personnel are scaled so the coalition's
@@ -27,8 +30,8 @@ Rows:
   process, so this overstates the machine's use.
 
 ``--json FILE`` writes every figure, ``machine`` (CPU, cores, Python, numpy, torch, Ray, git
-commit) and ``ratios``; ``batched_vs_per_game_matches`` is a slot for the batched match runner
-(issue 13), ``null`` until that benchmark lands here.
+commit) and ``ratios``; ``batched_vs_per_game_matches`` is the lower of the two scenarios'
+ratios of tournament matches per second, batched against one game at a time.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ from reassurance.envs import CoalitionVectorEnv, coalition_v0, load_scenario
 from reassurance.envs.actions import Role
 from reassurance.envs.scenario import Scenario
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks, as modules
+from tournament_speed import match_rates  # noqa: E402
+
 SCENARIOS = ("classroom", "brussels-2025-04")
 GAMES = (1, 64, 1024, 8192)
 MEMBER_COUNTS = (5, 20, 40, 80)
@@ -59,8 +65,9 @@ GOALS = {
     "fast_vs_default_rllib_agent_steps": 10.0,
     "brussels_batched1024_agent_steps_per_s": 5e6,
     "peak_rss_gb": 2.0,
+    "batched_vs_per_game_matches": 50.0,
 }
-"""Issue 12's goals (a ratio at least, agent-steps/s at least, memory at most)."""
+"""Issues 12 and 13's goals (a ratio at least, agent-steps/s at least, memory at most)."""
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -383,6 +390,19 @@ def main() -> None:
                 f"x{result['agent_steps_per_s'] / base:.1f} rllib's agent-steps/s")  # fmt: skip
     out["rllib_sampling"] = sampling
 
+    matches: dict[str, dict[str, Any]] = {}
+    for scenario in SCENARIOS:  # the shipped tournaments' matches (benchmarks/tournament_speed.py)
+        result = match_rates(scenario, per_game=20 if args.quick else 40,
+                             batched=256 if args.quick else 1024)  # fmt: skip
+        matches[scenario] = result
+        rows.append(
+            ("tournament matches", f"{scenario}, {result['config']}", "", "",
+             f"{result['per_game_matches_per_s']:,.1f} matches/s one game at a time, "
+             f"{result['batched_matches_per_s']:,.0f} batched: x{result['ratio']:.1f}"
+             + ("" if result["same_results"] else "; RESULTS DIFFER"))
+        )  # fmt: skip
+    out["matches"] = matches
+
     if not args.quick:
         iterations: dict[str, dict[str, Any]] = {}
         for scenario in SCENARIOS:
@@ -434,7 +454,7 @@ def main() -> None:
             "agent_steps_per_s"
         ],
         "peak_rss_gb": memory["peak_rss_bytes"] / 1e9,
-        "batched_vs_per_game_matches": None,  # issue 13's batched match runner fills this
+        "batched_vs_per_game_matches": min(m["ratio"] for m in matches.values()),
     }
     out["ratios"] = ratios
     out["lower_parallel_scenario"] = worst
@@ -454,9 +474,6 @@ def main() -> None:
         print("  ".join(cells))
     print("\nratio (goal)")
     for key, value in ratios.items():
-        if value is None:
-            print(f"  {key}: not measured here (issue 13)")
-            continue
         goal = GOALS.get(key)
         met = "" if goal is None else (
             " met" if (value <= goal if key == "peak_rss_gb" else value >= goal) else " NOT met"
