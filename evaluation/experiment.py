@@ -56,6 +56,7 @@ from reassurance.evaluation.equilibrium import (
 )
 from reassurance.evaluation.findings import POPULATIONS, write_outputs
 from reassurance.runtime import BACKENDS
+from reassurance.runtime import commit as commit_of_checkout
 
 __all__ = [
     "POPULATIONS",
@@ -198,6 +199,8 @@ class Part:
     member_ids: list[str] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
     wall_s: float = 0.0
+    # the commit of the code that made this part (a resumed run may mix parts of several)
+    commit: str = field(default_factory=commit_of_checkout)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -207,6 +210,7 @@ class Part:
     def from_json(cls, text: str) -> Part:
         data = json.loads(text)
         data["setting"] = Setting(**data["setting"])
+        data.setdefault("commit", "unknown")  # parts written before parts kept their commit
         return cls(**data)
 
 

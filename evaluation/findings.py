@@ -470,6 +470,15 @@ def _cell(row: Mapping[str, Any] | None) -> str:
     return f"{fmt.format(row['mean'])} ({fmt.format(row['ci_low'])}..{fmt.format(row['ci_high'])})"
 
 
+def _part_commits(parts: Sequence[Part]) -> str:
+    """A sentence naming the commits the parts were made at, where any differs from this one."""
+    made = sorted({p.commit for p in parts})
+    if made == [commit()]:
+        return ""
+    counts = ", ".join(f"`{c}` ({sum(p.commit == c for p in parts)})" for c in made)
+    return f" Parts made at other commits than these files (a resumed run): {counts}."
+
+
 def _summary(
     options: Options,
     parts: Sequence[Part],
@@ -488,7 +497,7 @@ def _summary(
         "",
         f"Command: `{command.strip()}`; commit `{commit()}`; {machine_line()}; wall time of this "
         f"run {wall_s:,.0f} s (the parts it ran), {sum(p.wall_s for p in parts):,.0f} s of "
-        "work in all parts.",
+        f"work in all parts.{_part_commits(parts)}",
         "",
         f"Evaluation seeds {options.eval_seeds[0]}..{options.eval_seeds[-1]} in every setting "
         "(paired: the same draws of Russia's resolve and the same noise); 95% bootstrap "

@@ -157,3 +157,22 @@ def test_only_converged_profiles_are_pooled(monkeypatch) -> None:
     part = experiment._equilibrium_part(options, setting)
     assert part.metrics["contributors"] == pytest.approx([1 / 3, 1 / 3])
     assert part.notes["pooled"].startswith("none converged")
+
+
+def test_parts_keep_the_commit_that_made_them(monkeypatch) -> None:
+    """A resumed run may mix parts made at several commits; the summary names them."""
+    from reassurance.evaluation import experiment, findings
+
+    setting = experiment.Setting("axis", 0.0, "usa/by-type")
+    part = experiment.Part("doctrines", setting, [1, 2], {"contributors": [1.0, 2.0]})
+    assert part.commit == findings.commit()  # the checkout's commit when it was made
+    again = experiment.Part.from_json(part.to_json())
+    assert again.commit == part.commit and again.setting == setting
+    old = json.loads(part.to_json())
+    del old["commit"]
+    assert experiment.Part.from_json(json.dumps(old)).commit == "unknown"
+    assert findings._part_commits([part]) == ""
+    monkeypatch.setattr(findings, "commit", lambda: "abc1234")
+    assert findings._part_commits([part, again]) == (
+        f" Parts made at other commits than these files (a resumed run): `{part.commit}` (2)."
+    )
