@@ -240,7 +240,7 @@ def profile(kind: str, scenario: str, games: int, steps: int) -> None:
     targets += [(observation.Observer, "write")]
     if kind == "vector":
         targets += [(vector, "step"), (vector, "derived"), (vector, "summaries")]
-        targets += [(vector.CoalitionVectorEnv, n) for n in ("_draws", "_new_games")]
+        targets += [(vector._Block, n) for n in ("step", "_new_games")]
         targets += [(vector, "_splice")]
         venv = CoalitionVectorEnv(scenario, games)
         venv.reset(seed=0)
