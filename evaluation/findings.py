@@ -476,7 +476,7 @@ def _part_commits(parts: Sequence[Part]) -> str:
     if made == [commit()]:
         return ""
     counts = ", ".join(f"`{c}` ({sum(p.commit == c for p in parts)})" for c in made)
-    return f" Parts made at other commits than these files (a resumed run): {counts}."
+    return f" This run resumed parts made at other commits; parts per commit: {counts}."
 
 
 def _summary(

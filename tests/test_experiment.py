@@ -174,5 +174,5 @@ def test_parts_keep_the_commit_that_made_them(monkeypatch) -> None:
     assert findings._part_commits([part]) == ""
     monkeypatch.setattr(findings, "commit", lambda: "abc1234")
     assert findings._part_commits([part, again]) == (
-        f" Parts made at other commits than these files (a resumed run): `{part.commit}` (2)."
+        f" This run resumed parts made at other commits; parts per commit: `{part.commit}` (2)."
     )
