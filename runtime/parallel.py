@@ -63,12 +63,36 @@ def _processes(
 
     # spawn: each worker starts a clean interpreter (no copy of the parent's threads or locks)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_exit_with_parent
+    ) as pool:
         pending = {pool.submit(fn, *args, **kwargs): key for key, (args, kwargs) in jobs.items()}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future.result()
+
+
+def _exit_with_parent() -> None:
+    """In a pool worker: end this process as soon as the parent that started it ends.
+
+    A parent killed by a signal (``kill``, ``kill -9``) cannot shut its pool down, and its workers
+    would otherwise compute their current jobs to the end for nobody (the rerun redoes them).
+    """
+    import multiprocessing
+    import multiprocessing.connection
+    import os
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _ray(
