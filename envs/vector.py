@@ -268,7 +268,10 @@ class _Block:
     observation arrays."""
 
     def __init__(self, env: CoalitionVectorEnv, start: int, stop: int) -> None:
-        self.env, self.start, self.stop = env, start, stop
+        # a proxy, not a reference: no cycle, so a dropped env frees its arrays at once
+        # (a cycle waits for the garbage collector, and batched analyses make many envs)
+        self.env = weakref.proxy(env)
+        self.start, self.stop = start, stop
         self.params = env.params
         self.state: State | None = None
         self.figures: Derived | None = None

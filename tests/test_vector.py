@@ -147,3 +147,24 @@ def test_buffers_are_read_only_and_steps_keep_no_memory() -> None:
     after, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert after - before < 256 * 1024  # bytes still held after 100 steps (one step's outputs)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_dropped_vector_env_is_freed_without_the_garbage_collector(threads: int) -> None:
+    """Analyses build thousands of envs; one kept alive by a reference cycle holds its arrays
+    until the collector runs (hundreds of MB on brussels)."""
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        venv = CoalitionVectorEnv("classroom", 4, threads=threads)
+        out = venv.reset(seed=0)
+        venv.step({role: np.zeros(out.masks[role].shape[:-1] + venv.nvec[role].shape, np.int64)
+                   for role in Role})  # fmt: skip
+        ref = weakref.ref(venv)
+        del venv
+        assert ref() is None
+    finally:
+        gc.enable()
