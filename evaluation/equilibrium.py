@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import itertools
 import math
 import sys
@@ -50,7 +51,7 @@ import numpy as np
 
 from reassurance.agents import make
 from reassurance.agents.policy import Policy, Seat
-from reassurance.envs import CoalitionVectorEnv, load_scenario
+from reassurance.envs import CoalitionVectorEnv, Scenario, load_scenario
 from reassurance.envs.actions import (
     Commit,
     Condition,
@@ -160,22 +161,33 @@ def member_actions(
 ) -> np.ndarray:
     """Actions ``[B, M, 6]`` of members playing ``grid[chosen[b, m]]`` (see
     :class:`MemberStrategy`); ``view`` reads the members' observations ``[B, M, D]``."""
-    table = np.array([[s.level, s.kind, s.condition, s.response] for s in grid], np.int64)
-    level, kind, condition, response = np.moveaxis(table[chosen], -1, 0)
-    first = (view.index("self_pledge") == 0) & (level > 0)
-    action = np.zeros((*chosen.shape, 6), np.int64)
-    action[..., component_index(Role.MEMBER, "pledge")] = np.where(
-        first, level + 1, PledgeChange.KEEP
-    )
-    action[..., component_index(Role.MEMBER, "contribution")] = np.where(first, kind, 0)
-    action[..., component_index(Role.MEMBER, "condition")] = np.where(first, condition, 0)
-    action[..., component_index(Role.MEMBER, "commit")] = np.where(
-        level > 0, Commit.DEPLOY, Commit.HOLD
-    )
-    action[..., component_index(Role.MEMBER, "response")] = np.where(
-        level > 0, response, MemberResponse.PROTEST
-    )
-    return action
+    opening, standing = _action_tables(tuple(grid))
+    first = view.index("self_pledge") == 0
+    return np.where(first[..., None], opening[chosen], standing[chosen])
+
+
+@functools.lru_cache(maxsize=64)
+def _action_tables(grid: tuple[MemberStrategy, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Each strategy's action ``[G, 6]`` at a member's first move (nothing pledged yet), and
+    afterwards."""
+    opening = np.zeros((len(grid), 6), np.int64)
+    standing = np.zeros((len(grid), 6), np.int64)
+    pledge = component_index(Role.MEMBER, "pledge")
+    for g, s in enumerate(grid):
+        for table in (opening, standing):
+            table[g, pledge] = PledgeChange.KEEP
+            table[g, component_index(Role.MEMBER, "commit")] = (
+                Commit.DEPLOY if s.level > 0 else Commit.HOLD
+            )
+            table[g, component_index(Role.MEMBER, "response")] = (
+                s.response if s.level > 0 else MemberResponse.PROTEST
+            )
+        if s.level > 0:
+            opening[g, pledge] = s.level + 1
+            opening[g, component_index(Role.MEMBER, "contribution")] = s.kind
+            opening[g, component_index(Role.MEMBER, "condition")] = s.condition
+    opening.flags.writeable = standing.flags.writeable = False
+    return opening, standing
 
 
 # ----------------------------------------------------------------------------- the game
@@ -199,6 +211,22 @@ class Game:
         if self.commitment is not None:
             out["usa.commitment"] = float(self.commitment)
         return out
+
+    def load(self) -> Scenario:
+        """The validated scenario with this setting's overrides (loaded once per process)."""
+        key = tuple(sorted((k, repr(v)) for k, v in self.scenario_overrides().items()))
+        return _load(self.scenario, key, self.scenario_overrides())
+
+
+_SCENARIOS: dict[tuple[str, tuple[tuple[str, str], ...]], Scenario] = {}
+
+
+def _load(name: str, key: tuple[tuple[str, str], ...], overrides: dict[str, Any]) -> Scenario:
+    if (name, key) not in _SCENARIOS:
+        if len(_SCENARIOS) >= 64:
+            _SCENARIOS.clear()
+        _SCENARIOS[name, key] = load_scenario(name, overrides)
+    return _SCENARIOS[name, key]
 
 
 MEMBER_FIGURES = ("burden", "peak_pledged_k", "peak_deployed_k", "ever_ground", "defected")
@@ -250,7 +278,7 @@ def evaluate_profiles(
     is the weighted mean of the others). Rows with the same seed are common random numbers:
     the same seed gives the same draws whatever is played.
     """
-    scenario = load_scenario(game.scenario, game.scenario_overrides())
+    scenario = game.load()
     type_prior = np.array(scenario.usa.type_prior())
     resolve_prior = np.array(scenario.russia.resolve_prior)
     hidden = [
@@ -299,7 +327,7 @@ def _play(
     resolve: np.ndarray,
 ) -> Outcome:
     B = len(seeds)
-    venv = CoalitionVectorEnv(game.scenario, B, overrides=game.scenario_overrides())
+    venv = CoalitionVectorEnv(game.load(), B)
     players = _Players(game, venv)
     out = venv.reset(seed=[int(s) for s in seeds], us_type=us_type, resolve=resolve)
     done = np.zeros(B, bool)
@@ -585,7 +613,7 @@ def find_equilibria(
     on_player: Callable[[], None] | None = None,
 ) -> tuple[list[Search], list[Equilibrium]]:
     """Every start's search, then each distinct profile reached, measured (module docs)."""
-    scenario = load_scenario(game.scenario, game.scenario_overrides())
+    scenario = game.load()
     member_ids = [m.id for m in scenario.members]
     leaders = [m.id for m in scenario.members if m.leadership >= 0.8]
     doctrine = doctrine_profile(game, member_ids, leaders)
