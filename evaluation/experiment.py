@@ -36,7 +36,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,10 +331,12 @@ def _doctrine_part(options: Options, setting: Setting, population: str) -> Part:
 
 def _trained_parts(
     options: Options, settings: Sequence[Setting], out: Path, address: str | None
-) -> list[Part]:
+) -> Iterator[Part]:
     """Train in every setting with the sweep machinery, then play the trained policies on the
-    evaluation seeds. On the axis the members, Russia and the US (one policy over its types)
-    learn; against a fixed US doctrine the members and Russia do."""
+    evaluation seeds, yielding each group's parts as soon as it is trained. On the axis the
+    members, Russia and the US (one policy over its types) learn; against a fixed US doctrine
+    the members and Russia do. Runs checkpoint every 10 iterations, so a killed run resumes
+    from its last checkpoint."""
     from reassurance.training.config import load_settings
     from reassurance.training.sweep import sweep
 
@@ -343,7 +345,7 @@ def _trained_parts(
             "ppo",
             scenario=options.scenario,
             iterations=options.train_iterations,
-            checkpoint_every=options.train_iterations,
+            checkpoint_every=min(10, options.train_iterations),
             ppo={"train_batch_size": 256 if options.quick else 2048, "minibatch_size": 128},
             train=train,
             opponents=opponents,
@@ -356,7 +358,6 @@ def _trained_parts(
     for setting in (s for s in settings if s.kind == "doctrine"):
         opponents = {"usa": {"agent": setting.us_policy}}
         groups.append((setting.key, [setting], trainer(["member", "russia"], opponents)))
-    parts = []
     for name, chosen, trained_settings in groups:
         folder = out / "trained" / name
         started = time.perf_counter()
@@ -372,8 +373,7 @@ def _trained_parts(
         )
         for setting in chosen:
             runs = sorted((folder / "trials").glob(f"commitment={setting.us_commitment}_seed=*"))
-            parts.append(_play_trained(options, setting, runs, time.perf_counter() - started))
-    return parts
+            yield _play_trained(options, setting, runs, time.perf_counter() - started)
 
 
 def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall: float) -> Part:

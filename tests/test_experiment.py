@@ -176,3 +176,35 @@ def test_parts_keep_the_commit_that_made_them(monkeypatch) -> None:
     assert findings._part_commits([part, again]) == (
         f" This run resumed parts made at other commits; parts per commit: `{part.commit}` (2)."
     )
+
+
+def test_trained_parts_are_saved_as_each_group_finishes(tmp_path: Path, monkeypatch) -> None:
+    """A kill during the doctrine groups' training must not lose the axis group's parts; runs
+    checkpoint every 10 iterations so a killed trial resumes near where it stopped."""
+    from reassurance.envs.metrics import SUMMARY
+    from reassurance.evaluation import experiment
+    from reassurance.training import sweep as sweep_module
+
+    out = tmp_path / "exp"
+    calls: list[tuple[list[float], int]] = []
+
+    def fake_sweep(settings, name, values, seeds, folder, **kwargs) -> Path:
+        saved = sorted(p.name for p in (out / "parts" / "trained").glob("*.json"))
+        if calls:  # every earlier group's parts are on disk before the next group trains
+            assert saved, "the axis group's parts were not saved before the next group trained"
+        calls.append((list(values), settings.checkpoint_every))
+        return folder / "summary.md"
+
+    def fake_play(options, setting, runs, wall) -> experiment.Part:
+        metrics = {f.name: [1.0] * len(options.eval_seeds) for f in SUMMARY}
+        return experiment.Part("trained", setting, options.eval_seeds, metrics, wall_s=wall)
+
+    monkeypatch.setattr(sweep_module, "sweep", fake_sweep)
+    monkeypatch.setattr(experiment, "_play_trained", fake_play)
+    options = experiment.Options(
+        scenario="classroom", seeds=2, commitments=(0.0, 1.0), populations=("trained",)
+    )
+    experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
+    assert calls[0] == ([0.0, 1.0], 10)  # the axis, 30 iterations checkpointed every 10
+    assert len(calls) == 1 + len(experiment.US_DOCTRINES)
+    assert len(list((out / "parts" / "trained").glob("*.json"))) == len(calls) + 1
