@@ -61,6 +61,7 @@ from reassurance.envs.actions import (
     Role,
     component_index,
 )
+from reassurance.envs.masks import apply_masks, split
 from reassurance.envs.metrics import SUMMARY
 from reassurance.envs.observation import ObservationView
 
@@ -70,6 +71,7 @@ __all__ = [
     "RUSSIA_GRID",
     "Equilibrium",
     "Game",
+    "GridMember",
     "MemberStrategy",
     "Search",
     "best_response_dynamics",
@@ -78,6 +80,7 @@ __all__ = [
     "find_equilibria",
     "member_actions",
     "register",
+    "russia_label",
 ]
 
 
@@ -150,7 +153,8 @@ RUSSIA_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
 """Russia's strategies: its doctrines, the opportunist at three thresholds of weak deterrence."""
 
 
-def _russia_label(entry: tuple[str, dict[str, Any]]) -> str:
+def russia_label(entry: tuple[str, dict[str, Any]]) -> str:
+    """``agent(param=value,...)``: how an entry of :data:`RUSSIA_GRID` is named in reports."""
     agent, params = entry
     shown = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
     return f"{agent}({shown})" if shown else agent
@@ -188,6 +192,31 @@ def _action_tables(grid: tuple[MemberStrategy, ...]) -> tuple[np.ndarray, np.nda
             opening[g, component_index(Role.MEMBER, "condition")] = s.condition
     opening.flags.writeable = standing.flags.writeable = False
     return opening, standing
+
+
+class GridMember(Policy):
+    """A member playing one :class:`MemberStrategy` of the analyser's grid, as a policy (to set
+    a grid strategy beside other policies, e.g. to test whether trained members could gain by
+    switching to one). Stateless; draws nothing."""
+
+    name = "grid"
+    role = "member"
+    doctrine = "Plays one standing strategy of the equilibrium analyser's grid."
+    tags = frozenset({"analysis"})
+
+    def __init__(self, strategy: MemberStrategy) -> None:
+        super().__init__(strategy=strategy.label)
+        self.strategy = strategy
+
+    @property
+    def id(self) -> str:
+        return f"member/grid:{self.strategy.label}"
+
+    def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Any) -> np.ndarray:
+        view = ObservationView(self.seat.layout, observations)
+        chosen = np.zeros(len(observations), np.int64)
+        action = member_actions(view, (self.strategy,), chosen)
+        return apply_masks(action, split(masks, Role.MEMBER))
 
 
 # ----------------------------------------------------------------------------- the game
@@ -498,7 +527,7 @@ class Equilibrium:
 
     @property
     def russia_label(self) -> str:
-        return _russia_label(self.game.russia_grid[self.profile.russia])
+        return russia_label(self.game.russia_grid[self.profile.russia])
 
 
 @dataclass

@@ -44,15 +44,19 @@ from typing import Any
 import numpy as np
 
 from reassurance import agents
+from reassurance.agents import make
 from reassurance.envs import load_scenario
 from reassurance.envs.actions import Condition, Contribution
 from reassurance.envs.metrics import SUMMARY
 from reassurance.evaluation.equilibrium import (
     MEMBER_GRID,
     QUICK_MEMBER_GRID,
+    RUSSIA_GRID,
     Game,
+    GridMember,
     MemberStrategy,
     find_equilibria,
+    russia_label,
 )
 from reassurance.evaluation.findings import POPULATIONS, write_outputs
 from reassurance.runtime import BACKENDS
@@ -378,7 +382,8 @@ def _trained_parts(
 
 def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall: float) -> Part:
     seeds = options.eval_seeds
-    per_run = []
+    overrides = {"usa.commitment": setting.us_commitment}
+    per_run, deviations = [], []
     for run in runs:
         lineup: dict[str, Any] = {
             "member": agents.from_checkpoint(run, role="member"),
@@ -387,18 +392,87 @@ def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall
         }
         if setting.kind == "axis":
             lineup["usa"] = agents.from_checkpoint(run, role="usa")
-        results = agents.play_matches(
-            options.scenario, lineup, seeds, overrides={"usa.commitment": setting.us_commitment}
-        )
+        results = agents.play_matches(options.scenario, lineup, seeds, overrides=overrides)
         per_run.append({f.name: [float(r.summary[f.name]) for r in results] for f in SUMMARY})
+        deviations.append(_deviation_gains(options, lineup, results, overrides))
     metrics = {
         name: np.nanmean(np.array([r[name] for r in per_run], float), axis=0).tolist()
         if per_run
         else [math.nan] * len(seeds)
         for name in (f.name for f in SUMMARY)
     }
-    notes = {"runs": [str(r) for r in runs], "iterations": options.train_iterations}
+    notes: dict[str, Any] = {"runs": [str(r) for r in runs], "iterations": options.train_iterations}
+    if deviations:
+        notes["deviations"] = _best_deviations(options, deviations)
     return Part("trained", setting, list(seeds), metrics, {}, [], notes, wall)
+
+
+DEVIATION_GRID = QUICK_MEMBER_GRID
+"""The strategies a trained member is tested against: staying out, and 5% or 20% of ground
+troops or logistics on each condition (a lower bound on its best gain over all strategies)."""
+
+
+def _deviation_gains(
+    options: Options,
+    lineup: dict[str, Any],
+    trained: Sequence[agents.MatchResult],
+    overrides: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """What each player gains (return, reward units) on each evaluation seed by switching from
+    its trained policy, the other seats keeping theirs: ``members`` ``[M, G, S]`` for each
+    strategy of :data:`DEVIATION_GRID`, ``russia`` ``[R, S]`` for each of Russia's doctrines
+    (:data:`~reassurance.evaluation.equilibrium.RUSSIA_GRID`). Paired: the same seed gives the
+    same draws to every seat whatever one player plays."""
+    member_ids = [m.id for m in load_scenario(options.scenario).members]
+    seeds = list(options.eval_seeds)
+    switches = [(member, GridMember(strategy)) for member in member_ids
+                for strategy in DEVIATION_GRID]  # fmt: skip
+    switches += [("russia", make(agent, **params)) for agent, params in RUSSIA_GRID]
+    lineups = [{**lineup, seat: policy} for seat, policy in switches for _ in seeds]
+    results = agents.play_matches(
+        options.scenario, lineups, seeds * len(switches), overrides=overrides
+    )
+    gains = np.array(
+        [
+            results[i * len(seeds) + k].returns[seat] - trained[k].returns[seat]
+            for i, (seat, _) in enumerate(switches)
+            for k in range(len(seeds))
+        ]
+    ).reshape(len(switches), len(seeds))
+    split_at = len(member_ids) * len(DEVIATION_GRID)
+    return {
+        "members": gains[:split_at].reshape(len(member_ids), len(DEVIATION_GRID), len(seeds)),
+        "russia": gains[split_at:],
+    }
+
+
+def _best_deviations(options: Options, runs: Sequence[dict[str, np.ndarray]]) -> dict[str, Any]:
+    """Per member and for Russia, the best switch against the trained others and its mean gain
+    over seeds with a bootstrap 95% CI (the switch chosen on the same seeds, so the gain leans
+    upward); gains are averaged over training runs first."""
+    member_ids = [m.id for m in load_scenario(options.scenario).members]
+    members = np.mean([r["members"] for r in runs], axis=0)  # [M, G, S]
+    russia = np.mean([r["russia"] for r in runs], axis=0)  # [R, S]
+    rng = np.random.default_rng(0)
+    draws = rng.integers(0, russia.shape[-1], (1000, russia.shape[-1]))
+
+    def best(gains: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+        means = gains.mean(axis=1)
+        k = int(np.argmax(means))
+        low, high = np.percentile(gains[k][draws].mean(axis=1), [2.5, 97.5])
+        mean = float(means[k])
+        return {
+            "switch": labels[k],
+            "gain": mean,
+            "ci": [min(float(low), mean), max(float(high), mean)],
+        }
+
+    out = {
+        member: best(members[m], [s.label for s in DEVIATION_GRID])
+        for m, member in enumerate(member_ids)
+    }
+    out["russia"] = best(russia, [russia_label(entry) for entry in RUSSIA_GRID])
+    return out
 
 
 # ----------------------------------------------------------------------------- running

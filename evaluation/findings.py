@@ -614,12 +614,55 @@ def _summary(
                     f"epsilon {eps[0]:.3f}, CI {eps[1]:.3f}..{eps[2]:.3f}): "
                     f"Russia `{eq['russia']}`; {members or 'every member stays out'}"
                 )
+    lines += _deviation_lines(parts)
     lines += [
         "",
         "`member/conditional-on-us` is scripted to follow the US signal: the "
         "`doctrines+conditional-on-us` population shows that stance, not evidence.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _deviation_lines(parts: Sequence[Part]) -> list[str]:
+    """The trained population's test: could one player gain by switching alone?"""
+    tested = [p for p in parts if p.population == "trained" and "deviations" in p.notes]
+    if not tested:
+        return []
+    lines = [
+        "",
+        "## Is the trained population at an equilibrium?",
+        "",
+        "Against the trained others (every training run of the setting, on the evaluation "
+        "seeds): the member with the most to gain by switching alone to a strategy of the quick "
+        "grid (stay out, or 5% or 20% of ground troops or logistics on each condition, "
+        "reinforcing), and Russia's best switch to one of its doctrines; mean gain in return "
+        "(reward units) with a 95% bootstrap CI over seeds. The switch is chosen on those seeds, "
+        "so gains lean upward, and the grids are small, so a gain near 0 bounds nothing beyond "
+        "them. A gain clearly above 0 means the trained profile is no equilibrium: the learners "
+        "missed a better reply. Gains near 0 for every player mean it is one, on these grids.",
+        "",
+        "| setting | member | its best switch | gain (95% CI) | members who gain (CI above 0) "
+        "| Russia's best switch | gain (95% CI) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for part in tested:
+        setting = part.setting
+        label = (
+            f"c={setting.us_commitment:g}" if setting.kind == "axis" else f"`{setting.us_policy}`"
+        )
+        deviations = dict(part.notes["deviations"])
+        russia = deviations.pop("russia")
+        member, best = max(deviations.items(), key=lambda item: item[1]["gain"])
+        gaining = sum(d["ci"][0] > 0 for d in deviations.values())
+
+        def gain(d: Mapping[str, Any]) -> str:
+            return f"{d['gain']:.3f} ({d['ci'][0]:.3f}..{d['ci'][1]:.3f})"
+
+        lines.append(
+            f"| {label} | {member} | `{best['switch']}` | {gain(best)} | {gaining} of "
+            f"{len(deviations)} | `{russia['switch']}` | {gain(russia)} |"
+        )
+    return lines
 
 
 def _plots(parts: Sequence[Part], rows: Sequence[Mapping[str, Any]], out: Path) -> None:

@@ -197,7 +197,9 @@ def test_trained_parts_are_saved_as_each_group_finishes(tmp_path: Path, monkeypa
 
     def fake_play(options, setting, runs, wall) -> experiment.Part:
         metrics = {f.name: [1.0] * len(options.eval_seeds) for f in SUMMARY}
-        return experiment.Part("trained", setting, options.eval_seeds, metrics, wall_s=wall)
+        gain = {"switch": "out", "gain": 0.25, "ci": [0.125, 0.5]}
+        notes = {"deviations": {"uk": gain, "france": gain, "germany": gain, "russia": gain}}
+        return experiment.Part("trained", setting, options.eval_seeds, metrics, notes=notes)
 
     monkeypatch.setattr(sweep_module, "sweep", fake_sweep)
     monkeypatch.setattr(experiment, "_play_trained", fake_play)
@@ -208,3 +210,45 @@ def test_trained_parts_are_saved_as_each_group_finishes(tmp_path: Path, monkeypa
     assert calls[0] == ([0.0, 1.0], 10)  # the axis, 30 iterations checkpointed every 10
     assert len(calls) == 1 + len(experiment.US_DOCTRINES)
     assert len(list((out / "parts" / "trained").glob("*.json"))) == len(calls) + 1
+    summary = (out / "summary.md").read_text()
+    assert "## Is the trained population at an equilibrium?" in summary
+    assert "| c=0 | uk | `out` | 0.250 (0.125..0.500) | 3 of 3 | `out` |" in summary
+
+
+def test_deviation_gains_are_paired_and_zero_for_the_same_play() -> None:
+    """Switching a seat to what it already plays gains exactly 0 on every seed (same seed, same
+    draws); the table names each member's best switch and Russia's."""
+    import numpy as np
+
+    from reassurance.agents import play_matches
+    from reassurance.evaluation import experiment
+    from reassurance.evaluation.equilibrium import GridMember, MemberStrategy
+
+    options = experiment.Options(scenario="classroom", seeds=3)
+    lineup = {"member": GridMember(MemberStrategy(0)), "russia": "russia/negotiator"}
+    overrides = {"usa.commitment": 0.5}
+    trained = play_matches("classroom", lineup, options.eval_seeds, overrides=overrides)
+    gains = experiment._deviation_gains(options, lineup, trained, overrides)
+    grid = [s.label for s in experiment.DEVIATION_GRID]
+    assert gains["members"].shape == (3, len(grid), 3)
+    assert np.all(gains["members"][:, grid.index("out"), :] == 0.0)
+    assert np.all(gains["russia"][-2] == 0.0)  # RUSSIA_GRID[-2] is russia/negotiator
+    assert np.any(gains["members"] != 0.0)  # other switches change the game
+    best = experiment._best_deviations(options, [gains, gains])
+    assert set(best) == {"uk", "france", "germany", "russia"}
+    for entry in best.values():
+        assert entry["ci"][0] <= entry["gain"] <= entry["ci"][1]
+
+
+def test_grid_members_play_their_strategy() -> None:
+    from reassurance.agents import play_matches
+    from reassurance.envs.actions import Condition, Contribution
+    from reassurance.evaluation.equilibrium import GridMember, MemberStrategy
+
+    out = play_matches("classroom", {"member": GridMember(MemberStrategy(0))}, range(3))
+    assert all(r.summary["contributors"] == 0 for r in out)
+    ground = GridMember(MemberStrategy(4, Contribution.GROUND, Condition.UNCONDITIONAL))
+    assert ground.id == "member/grid:pct20/ground/unconditional/protest"
+    played = play_matches("classroom", {"member": ground}, range(3))
+    assert all(r.summary["contributors_ground"] == 3 for r in played)
+    assert all(r.summary["troops_deployed"] > 0 for r in played)
