@@ -267,7 +267,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_config
     assert not list((run / "checkpoints").glob("*.partial"))
 
 
-def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path) -> None:
+def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path, monkeypatch) -> None:
     out = tmp_path / "sweep"
     args = ["sweep", "--config", str(tiny_config), "--iterations", "1", "--seeds", "1"]
     result = _cli(*args, "--param", "usa.commitment=0,1", "--out", str(out))
@@ -290,6 +290,17 @@ def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path) -> None
     for value in ("0", "1"):
         rows = _rows(out / "trials" / f"commitment={value}_seed=0")
         assert [r["iteration"] for r in rows] == [1]
+    # ... and does not even start Ray (the experiment reruns finished groups this way)
+    from reassurance.training import sweep as sweep_module
+    from reassurance.training.config import load_settings
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("a sweep whose trials all finished started Ray")
+
+    monkeypatch.setattr(sweep_module, "init_ray", no_ray)
+    settings = load_settings(tiny_config, iterations=1)
+    sweep_module.sweep(settings, "usa.commitment", [0, 1], 1, out, echo=lambda line: None)
+    assert (out / "summary.csv").read_text() == summary
 
 
 def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> None:

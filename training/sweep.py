@@ -166,6 +166,14 @@ def sweep(
             f"Ray has {embedded_cpus():g} here, so no trial could start. Use fewer or join a "
             "cluster (--address)"
         )
+    names = [
+        _trial_name(name, value, settings.seed + offset)
+        for value in values
+        for offset in range(seeds)
+    ]
+    if len(summary_rows(out, name, names, settings.iterations)) == len(names):
+        # every trial already finished: a rerun starts neither Ray nor a trial
+        return _write_summary(settings, name, out, names, [], echo)
     init_ray(address)
     out.mkdir(parents=True, exist_ok=True)  # once Ray is up: a refusal leaves no empty folder
     trials = []
@@ -203,7 +211,19 @@ def sweep(
     )
     results = tuner.fit()
     errors = [str(r.error) for r in results if r.error is not None]
-    rows = summary_rows(out, name, [t["trial"] for t in trials], settings.iterations)
+    return _write_summary(settings, name, out, [t["trial"] for t in trials], errors, echo)
+
+
+def _write_summary(
+    settings: TrainSettings,
+    name: str,
+    out: Path,
+    trials: Sequence[str],
+    errors: Sequence[str],
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """``summary.csv`` and ``summary.md`` of the finished trials; raise if any failed."""
+    rows = summary_rows(out, name, trials, settings.iterations)
     with (out / "summary.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, list(dict.fromkeys(k for r in rows for k in r)))
         writer.writeheader()
