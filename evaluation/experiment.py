@@ -36,6 +36,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -395,12 +396,14 @@ def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall
         results = agents.play_matches(options.scenario, lineup, seeds, overrides=overrides)
         per_run.append({f.name: [float(r.summary[f.name]) for r in results] for f in SUMMARY})
         deviations.append(_deviation_gains(options, lineup, results, overrides))
-    metrics = {
-        name: np.nanmean(np.array([r[name] for r in per_run], float), axis=0).tolist()
-        if per_run
-        else [math.nan] * len(seeds)
-        for name in (f.name for f in SUMMARY)
-    }
+    with warnings.catch_warnings():  # a figure with nothing to measure in every run stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        metrics = {
+            name: np.nanmean(np.array([r[name] for r in per_run], float), axis=0).tolist()
+            if per_run
+            else [math.nan] * len(seeds)
+            for name in (f.name for f in SUMMARY)
+        }
     notes: dict[str, Any] = {"runs": [str(r) for r in runs], "iterations": options.train_iterations}
     if deviations:
         notes["deviations"] = _best_deviations(options, deviations)
@@ -472,6 +475,85 @@ def _best_deviations(options: Options, runs: Sequence[dict[str, np.ndarray]]) ->
         for m, member in enumerate(member_ids)
     }
     out["russia"] = best(russia, [russia_label(entry) for entry in RUSSIA_GRID])
+    return out
+
+
+def russia_challenges(options: Options, parts: Sequence[Part]) -> list[dict[str, Any]]:
+    """Do the equilibria survive a trained Russia? Against each pooled equilibrium of a setting
+    that also has a trained population, Russia's gain in return (reward units) from switching
+    from its equilibrium doctrine to each trained Russia policy of that setting (averaged over
+    training runs), paired on the evaluation seeds, with a bootstrap 95% CI; and the
+    threshold-met rate and Russia's escalation under each. The equilibria were found with
+    Russia choosing among its doctrines only: a clearly positive gain means the profile is no
+    equilibrium once Russia may play what it learned."""
+    trained = {p.setting: p for p in parts if p.population == "trained"}
+    strategies = {s.label: s for s in (*MEMBER_GRID, *QUICK_MEMBER_GRID)}
+    russia_entries = {russia_label(entry): entry for entry in RUSSIA_GRID}
+    seeds = list(options.eval_seeds)
+    rng = np.random.default_rng(0)
+    draws = rng.integers(0, len(seeds), (1000, len(seeds)))
+    out = []
+    for part in parts:
+        if part.population != "equilibrium" or part.setting not in trained:
+            continue
+        setting = part.setting
+        runs = [Path(r) for r in trained[setting].notes.get("runs", [])]
+        if not runs:
+            continue
+        overrides = setting.overrides()
+        for eq in part.notes["equilibria"]:
+            if not eq.get("pooled", True):
+                continue
+            lineup: dict[str, Any] = {
+                m: GridMember(strategies[label]) for m, label in eq["members"].items()
+            }
+            lineup["usa"] = setting.us_policy
+            agent, params = russia_entries[eq["russia"]]
+            base = agents.play_matches(
+                options.scenario, {**lineup, "russia": make(agent, **params)}, seeds,
+                overrides=overrides,
+            )  # fmt: skip
+            challengers = [
+                agents.play_matches(
+                    options.scenario,
+                    {**lineup, "russia": agents.from_checkpoint(run, role="russia")},
+                    seeds,
+                    overrides=overrides,
+                )
+                for run in runs
+            ]
+            gains = np.mean(
+                [[c.returns["russia"] - b.returns["russia"] for c, b in zip(results, base,
+                  strict=True)] for results in challengers],
+                axis=0,
+            )  # fmt: skip
+            low, high = np.percentile(gains[draws].mean(axis=1), [2.5, 97.5])
+            mean = float(gains.mean())
+
+            def rate(results: Sequence[agents.MatchResult], name: str) -> float:
+                return float(np.mean([float(r.summary[name]) for r in results]))
+
+            out.append(
+                {
+                    "kind": setting.kind,
+                    "us_commitment": setting.us_commitment,
+                    "us_policy": setting.us_policy,
+                    "russia": eq["russia"],
+                    "starts": list(eq.get("starts", [])),
+                    "contributors": sum(label != "out" for label in eq["members"].values()),
+                    "gain": mean,
+                    "ci": [min(float(low), mean), max(float(high), mean)],
+                    "threshold_met": [
+                        rate(base, "threshold_met"),
+                        float(np.mean([rate(c, "threshold_met") for c in challengers])),
+                    ],
+                    "russia_escalation": [
+                        rate(base, "russia_escalation"),
+                        float(np.mean([rate(c, "russia_escalation") for c in challengers])),
+                    ],
+                    "runs": len(runs),
+                }
+            )
     return out
 
 
@@ -560,7 +642,10 @@ def run_experiment(
     parts = [Part.from_json(_part_path(out, p, s).read_text()) for p, s in plan]
     wall = time.perf_counter() - started
     command = command or f"run_experiment({options})"
-    return write_outputs(options, parts, out, wall_s=wall, command=command, echo=echo)
+    challenges = russia_challenges(options, parts)
+    return write_outputs(
+        options, parts, out, wall_s=wall, command=command, echo=echo, challenges=challenges
+    )
 
 
 # ----------------------------------------------------------------------------- command

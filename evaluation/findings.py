@@ -434,8 +434,11 @@ def write_outputs(
     wall_s: float,
     command: str,
     echo: Callable[[str], None] = print,
+    challenges: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
-    """``results.csv``, ``plots/``, ``headline.png`` and ``summary.md`` from finished parts."""
+    """``results.csv``, ``plots/``, ``headline.png`` and ``summary.md`` from finished parts;
+    ``challenges`` (see :func:`~reassurance.evaluation.experiment.russia_challenges`) go to
+    ``challenges.json`` and a section of the summary."""
     main_parts = [p for p in parts if p.setting.kind in ("axis", "doctrine")]
     rows = result_rows(main_parts)
     columns = [
@@ -455,7 +458,8 @@ def write_outputs(
     _plots(main_parts, rows, out)
     scenario = load_scenario(options.scenario)
     facts = stylized_facts(parts, scenario)
-    text = _summary(options, parts, rows, facts, wall_s, command)
+    text = _summary(options, parts, rows, facts, wall_s, command, challenges)
+    (out / "challenges.json").write_text(json.dumps(list(challenges), indent=1))
     summary = out / "summary.md"
     summary.write_text(text)
     (out / "facts.json").write_text(json.dumps([asdict(f) for f in facts], indent=1))
@@ -486,6 +490,7 @@ def _summary(
     facts: Sequence[Fact],
     wall_s: float,
     command: str,
+    challenges: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     index = {(r["population"], r["us_policy"], r["us_commitment"], r["metric"]): r for r in rows}
     populations = [p for p in POPULATIONS if any(x.population == p for x in parts)]
@@ -615,6 +620,7 @@ def _summary(
                     f"Russia `{eq['russia']}`; {members or 'every member stays out'}"
                 )
     lines += _deviation_lines(parts)
+    lines += _challenge_lines(challenges)
     lines += [
         "",
         "`member/conditional-on-us` is scripted to follow the US signal: the "
@@ -661,6 +667,46 @@ def _deviation_lines(parts: Sequence[Part]) -> list[str]:
         lines.append(
             f"| {label} | {member} | `{best['switch']}` | {gain(best)} | {gaining} of "
             f"{len(deviations)} | `{russia['switch']}` | {gain(russia)} |"
+        )
+    return lines
+
+
+def _challenge_lines(challenges: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Do the equilibria survive a trained Russia? (see ``russia_challenges``)."""
+    if not challenges:
+        return []
+    lines = [
+        "",
+        "## Do the equilibria survive a trained Russia?",
+        "",
+        "The equilibria above let Russia choose among its doctrines only. Here each pooled "
+        "equilibrium's members play their strategies and Russia switches from its doctrine to "
+        "the Russia policy trained in the same setting (the trained population's runs, "
+        "averaged): Russia's mean gain in return (reward units, 95% bootstrap CI over the "
+        "paired evaluation seeds), and the threshold-met rate and Russia's escalation before "
+        "and after. A gain clearly above 0 means the profile is no equilibrium once Russia may "
+        "play what it learned.",
+        "",
+        "| setting | equilibrium (its starts) | Russia's doctrine | members in | Russia's gain "
+        "(95% CI) | threshold met | Russia's escalation | reading |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in challenges:
+        label = f"c={c['us_commitment']:g}" if c["kind"] == "axis" else f"`{c['us_policy']}`"
+        low, high = c["ci"]
+        reading = (
+            "breaks: Russia gains"
+            if low > 0
+            else "holds: Russia loses"
+            if high < 0
+            else "no clear gain"
+        )
+        met, escalation = c["threshold_met"], c["russia_escalation"]
+        lines.append(
+            f"| {label} | {', '.join(c.get('starts', [])) or 'n/a'} | `{c['russia']}` | "
+            f"{c['contributors']} | {c['gain']:.2f} "
+            f"({low:.2f}..{high:.2f}) | {met[0]:.2f} -> {met[1]:.2f} | "
+            f"{escalation[0]:.1f} -> {escalation[1]:.1f} | {reading} |"
         )
     return lines
 

@@ -252,3 +252,38 @@ def test_grid_members_play_their_strategy() -> None:
     played = play_matches("classroom", {"member": ground}, range(3))
     assert all(r.summary["contributors_ground"] == 3 for r in played)
     assert all(r.summary["troops_deployed"] > 0 for r in played)
+
+
+def test_russia_challenges_pair_the_trained_russia_with_the_equilibrium(monkeypatch) -> None:
+    """Russia switching to a 'trained' policy that plays its equilibrium doctrine gains exactly
+    0 on every seed; one that plays another doctrine changes its return; the summary reads it."""
+    from reassurance import agents
+    from reassurance.envs.metrics import SUMMARY
+    from reassurance.evaluation import experiment, findings
+
+    options = experiment.Options(scenario="classroom", seeds=4)
+    setting = experiment.Setting("axis", 0.0, "usa/by-type")
+    eq = {
+        "members": {"uk": "pct20/ground/unconditional/protest", "france": "out",
+                    "germany": "pct10/logistics/unconditional/reinforce"},
+        "russia": "russia/negotiator", "starts": ["all out"], "pooled": True,
+    }  # fmt: skip
+    metrics = {f.name: [0.0] * 4 for f in SUMMARY}
+    parts = [
+        experiment.Part("equilibrium", setting, options.eval_seeds, metrics,
+                        member_ids=["uk", "france", "germany"], notes={"equilibria": [eq]}),
+        experiment.Part("trained", setting, options.eval_seeds, metrics, notes={"runs": ["a"]}),
+    ]  # fmt: skip
+    for doctrine, same in (("russia/negotiator", True), ("russia/hawk", False)):
+        monkeypatch.setattr(agents, "from_checkpoint", lambda run, role, d=doctrine: agents.make(d))
+        [challenge] = experiment.russia_challenges(options, parts)
+        assert challenge["contributors"] == 2 and challenge["starts"] == ["all out"]
+        if same:
+            assert challenge["gain"] == 0.0 and challenge["ci"] == [0.0, 0.0]
+            assert challenge["threshold_met"][0] == challenge["threshold_met"][1]
+        else:
+            assert challenge["gain"] != 0.0
+            assert challenge["ci"][0] <= challenge["gain"] <= challenge["ci"][1]
+    lines = findings._challenge_lines([challenge])
+    assert lines[1] == "## Do the equilibria survive a trained Russia?"
+    assert lines[-1].startswith("| c=0 | all out | `russia/negotiator` | 2 |")
