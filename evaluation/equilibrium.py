@@ -81,6 +81,7 @@ __all__ = [
     "member_actions",
     "register",
     "russia_label",
+    "trained_russia",
 ]
 
 
@@ -153,9 +154,32 @@ RUSSIA_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
 """Russia's strategies: its doctrines, the opportunist at three thresholds of weak deterrence."""
 
 
+TRAINED = "trained"
+"""The agent of a Russia grid entry ``(TRAINED, {"path": RUN})``: the Russia policy of a
+training run (its latest checkpoint), playing each component's most likely legal value (a pure
+strategy, so common random numbers hold)."""
+
+
+@functools.lru_cache(maxsize=16)
+def _trained_policy(path: str, role: str) -> Policy:
+    """A run's policy, loaded once per process (it keeps no state between steps)."""
+    from reassurance.agents import from_checkpoint
+
+    return from_checkpoint(path, role=role, greedy=True)
+
+
+def trained_russia(run: str | Path) -> tuple[str, dict[str, Any]]:
+    """A Russia grid entry for the Russia policy trained in ``run`` (see :data:`TRAINED`)."""
+    return (TRAINED, {"path": str(run)})
+
+
 def russia_label(entry: tuple[str, dict[str, Any]]) -> str:
-    """``agent(param=value,...)``: how an entry of :data:`RUSSIA_GRID` is named in reports."""
+    """``agent(param=value,...)``: how an entry of :data:`RUSSIA_GRID` is named in reports;
+    ``trained:GROUP/RUN`` for a trained policy."""
     agent, params = entry
+    if agent == TRAINED:
+        path = Path(params["path"])
+        return f"trained:{path.parent.parent.name}/{path.name}"
     shown = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
     return f"{agent}({shown})" if shown else agent
 
@@ -280,7 +304,10 @@ class _Players:
 
     def __init__(self, game: Game, venv: CoalitionVectorEnv) -> None:
         def bound(agent_id: str, params: Mapping[str, Any], role: Role) -> Policy:
-            policy = make(agent_id, **params)
+            if agent_id == TRAINED:  # a policy trained by RLlib, played greedily
+                policy = _trained_policy(str(params["path"]), role.name.lower())
+            else:
+                policy = make(agent_id, **params)
             policy.bind(Seat(agent=role.id, role=role, layout=venv.layouts[role]))
             return policy
 

@@ -10,11 +10,18 @@ incentive-driven population on the same evaluation seeds in every setting:
 
   1. ``equilibrium``: members and Russia at the equilibria the analyser finds in the setting
      (:mod:`reassurance.evaluation.equilibrium`; every start's equilibrium counts once);
-  2. ``trained``: members, Russia and (on the axis) the US, trained by RLlib in the setting with
-     the sweep machinery (:mod:`reassurance.training.sweep`), then played on the evaluation seeds;
-  3. ``doctrines``: coalitions mixing heuristic member doctrines (each member draws one), Russia
+  2. ``equilibrium+trained-russia``: the same analysis with Russia also free to play the
+     Russia policies trained in the setting (population 3's runs, played greedily): one step of
+     policy-space response oracles, so that equilibria which only hold against Russia's
+     doctrines show as such;
+  3. ``trained``: members, Russia and (on the axis) the US, trained by RLlib in the setting with
+     the sweep machinery (:mod:`reassurance.training.sweep`), then played on the evaluation
+     seeds, and tested: can a member gain by switching to a grid strategy, or Russia to a
+     doctrine, against the others as trained? Also: can Russia gain by switching to its trained
+     policy against population 1's equilibria (``challenges.json``)?
+  4. ``doctrines``: coalitions mixing heuristic member doctrines (each member draws one), Russia
      drawing one of its doctrines, without the scripted ``member/conditional-on-us``;
-  4. ``doctrines+conditional-on-us``: the same with ``member/conditional-on-us`` in the mix,
+  5. ``doctrines+conditional-on-us``: the same with ``member/conditional-on-us`` in the mix,
      reported apart because that doctrine is scripted to follow the US (a stance, not evidence).
 
 - **paired seeds**: every setting and population uses the evaluation seeds ``10000 ..``: the same
@@ -58,6 +65,7 @@ from reassurance.evaluation.equilibrium import (
     MemberStrategy,
     find_equilibria,
     russia_label,
+    trained_russia,
 )
 from reassurance.evaluation.findings import POPULATIONS, write_outputs
 from reassurance.runtime import BACKENDS
@@ -219,7 +227,17 @@ class Part:
         return cls(**data)
 
 
-def _equilibrium_part(options: Options, setting: Setting) -> Part:
+WITH_TRAINED_RUSSIA = "equilibrium+trained-russia"
+"""The equilibrium population found with Russia also free to play the policies trained in the
+setting (greedily), besides its doctrines."""
+
+
+def _equilibrium_part(
+    options: Options,
+    setting: Setting,
+    population: str = "equilibrium",
+    russia_runs: Sequence[str] = (),
+) -> Part:
     started = time.perf_counter()
     grid = options.member_grid
     if setting.kind == "token":  # every member holds a token ground force; only Russia chooses
@@ -229,6 +247,7 @@ def _equilibrium_part(options: Options, setting: Setting) -> Part:
         usa=setting.us_policy,
         overrides=setting.overrides(),
         member_grid=grid,
+        russia_grid=(*RUSSIA_GRID, *(trained_russia(run) for run in russia_runs)),
     )
     seeds = np.array(options.eval_seeds, np.int64)
     searches, equilibria = find_equilibria(
@@ -280,8 +299,10 @@ def _equilibrium_part(options: Options, setting: Setting) -> Part:
         "search_seeds": options.search_seeds,
         "risk": setting.risk,
     }
+    if russia_runs:
+        notes["russia_runs"] = list(russia_runs)
     return Part(
-        "equilibrium",
+        population,
         setting,
         list(options.eval_seeds),
         metrics,
@@ -560,10 +581,14 @@ def russia_challenges(options: Options, parts: Sequence[Part]) -> list[dict[str,
 # ----------------------------------------------------------------------------- running
 
 
-def _run_part(options: Options, population: str, setting: Setting) -> str:
+def _run_part(
+    options: Options, population: str, setting: Setting, russia_runs: Sequence[str] = ()
+) -> str:
     """One finished part as JSON (a Ray task, or called in this process)."""
     if population == "equilibrium":
         part = _equilibrium_part(options, setting)
+    elif population == WITH_TRAINED_RUSSIA:
+        part = _equilibrium_part(options, setting, population, russia_runs)
     else:
         part = _doctrine_part(options, setting, population)
     return part.to_json()
@@ -586,14 +611,28 @@ def plan_parts(options: Options) -> list[tuple[str, Setting]]:
     plan = [
         (population, setting)
         for population in options.populations
-        if population != "trained"
+        if population not in ("trained", WITH_TRAINED_RUSSIA)
         for setting in settings
     ]
     if "equilibrium" in options.populations and options.checks:
         plan += [("equilibrium", setting) for setting in checks_for(options)]
     if "trained" in options.populations:
         plan += [("trained", setting) for setting in settings]
+    if WITH_TRAINED_RUSSIA in options.populations:  # needs the trained runs: after them
+        plan += [(WITH_TRAINED_RUSSIA, setting) for setting in settings]
     return plan
+
+
+def trained_runs(out: Path, setting: Setting) -> list[Path]:
+    """The finished training runs of ``setting`` in the experiment folder ``out`` (those with
+    a checkpoint), in seed order."""
+    from reassurance.training.run import latest_checkpoint
+
+    group = "axis" if setting.kind == "axis" else setting.key
+    runs = sorted((out / "trained" / group / "trials").glob(
+        f"commitment={setting.us_commitment}_seed=*"
+    ))  # fmt: skip
+    return [run for run in runs if latest_checkpoint(run) is not None]
 
 
 def run_experiment(
@@ -627,7 +666,16 @@ def run_experiment(
         disable=not progress,
         dynamic_ncols=True,
     )
-    quick_parts = {(pop, s): ((options, pop, s), {}) for pop, s in missing if pop != "trained"}
+    later = ("trained", WITH_TRAINED_RUSSIA)
+    if WITH_TRAINED_RUSSIA in options.populations and "trained" not in options.populations:
+        lacking = [s.key for pop, s in missing if pop == WITH_TRAINED_RUSSIA
+                   and not trained_runs(out, s)]  # fmt: skip
+        if lacking:
+            raise ValueError(
+                f"--populations {WITH_TRAINED_RUSSIA} needs the trained population's runs in "
+                f"{out / 'trained'}, missing for {', '.join(lacking)}: add trained"
+            )
+    quick_parts = {(pop, s): ((options, pop, s), {}) for pop, s in missing if pop not in later}
     for (population, setting), part_json in run_jobs(
         _run_part, quick_parts, workers=workers, backend=backend, address=address
     ):
@@ -638,6 +686,16 @@ def run_experiment(
         for part in _trained_parts(options, trained, out, address):
             _save(_part_path(out, "trained", part.setting), part.to_json())
             bar.update(1)
+    against_trained = {
+        (pop, s): ((options, pop, s, [str(r) for r in trained_runs(out, s)]), {})
+        for pop, s in missing
+        if pop == WITH_TRAINED_RUSSIA
+    }
+    for (population, setting), part_json in run_jobs(
+        _run_part, against_trained, workers=workers, backend=backend, address=address
+    ):
+        _save(_part_path(out, population, setting), part_json)
+        bar.update(1)
     bar.close()
     parts = [Part.from_json(_part_path(out, p, s).read_text()) for p, s in plan]
     wall = time.perf_counter() - started

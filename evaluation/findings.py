@@ -35,7 +35,13 @@ __all__ = [
     "write_outputs",
 ]
 
-POPULATIONS = ("equilibrium", "trained", "doctrines", "doctrines+conditional-on-us")
+POPULATIONS = (
+    "equilibrium",
+    "equilibrium+trained-russia",
+    "trained",
+    "doctrines",
+    "doctrines+conditional-on-us",
+)
 """The populations of the experiment, in the order tables and plots show them."""
 KEY_METRICS = (
     "contributors",
@@ -721,7 +727,11 @@ def _plots(parts: Sequence[Part], rows: Sequence[Mapping[str, Any]], out: Path) 
     folder.mkdir(exist_ok=True)
     populations = [p for p in POPULATIONS if any(x.population == p for x in parts)]
     colours = dict(
-        zip(POPULATIONS, ("tab:blue", "tab:green", "tab:orange", "tab:gray"), strict=True)
+        zip(
+            POPULATIONS,
+            ("tab:blue", "tab:purple", "tab:green", "tab:orange", "tab:gray"),
+            strict=True,
+        )
     )
 
     def draw(ax_axis, ax_doctrine, metric: str) -> None:

@@ -287,3 +287,42 @@ def test_russia_challenges_pair_the_trained_russia_with_the_equilibrium(monkeypa
     lines = findings._challenge_lines([challenge])
     assert lines[1] == "## Do the equilibria survive a trained Russia?"
     assert lines[-1].startswith("| c=0 | all out | `russia/negotiator` | 2 |")
+
+
+def test_equilibria_with_a_trained_russia(tmp_path: Path, monkeypatch) -> None:
+    """The population that lets Russia also play its trained policies: refused with a clear
+    error without trained runs; otherwise Russia's grid gains one entry per run."""
+    from reassurance.agents import make
+    from reassurance.envs.actions import Condition, Contribution
+    from reassurance.evaluation import equilibrium, experiment
+    from reassurance.evaluation.equilibrium import MemberStrategy
+
+    grid = (MemberStrategy(0), MemberStrategy(4, Contribution.GROUND, Condition.UNCONDITIONAL))
+    options = experiment.Options(
+        scenario="classroom", quick=True, seeds=2, commitments=(0.0, 1.0), checks=False,
+        populations=(experiment.WITH_TRAINED_RUSSIA,), grid=grid,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="needs the trained population's runs .* add trained"):
+        experiment.run_experiment(options, tmp_path / "none", workers=0, progress=False)
+    seen: list[tuple[str, str]] = []
+
+    def fake_policy(path: str, role: str):
+        seen.append((path, role))
+        return make("russia/hawk")
+
+    monkeypatch.setattr(equilibrium, "_trained_policy", fake_policy)
+    trials = tmp_path / "trained" / "axis" / "trials"
+    monkeypatch.setattr(
+        experiment, "trained_runs",
+        lambda out, s: [trials / f"commitment={s.us_commitment}_seed=0"],
+    )  # fmt: skip
+    out = tmp_path / "exp"
+    experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
+    parts = sorted((out / "parts" / "equilibrium_trained-russia").glob("*.json"))
+    assert len(parts) == 4  # 2 axis settings, 2 doctrine settings (quick)
+    part = json.loads(parts[0].read_text())
+    assert part["population"] == experiment.WITH_TRAINED_RUSSIA
+    assert part["notes"]["russia_runs"][0].endswith("_seed=0")
+    assert {role for _, role in seen} == {"russia"}
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert {r["population"] for r in rows} == {experiment.WITH_TRAINED_RUSSIA}
