@@ -382,10 +382,11 @@ def _fact_five(parts: Sequence[Part], population: str, scenario: Any) -> Fact:
     vague = bool(labels) and conditional >= len(labels) / 2
     with_vote = float(np.mean(conversion[True])) if conversion[True] else math.nan
     without = float(np.mean(conversion[False])) if conversion[False] else math.nan
-    votes_defect = with_vote < without if np.isfinite([with_vote, without]).all() else None
-    token = [p for p in parts if p.setting.kind == "token"]
+    # defection "highest where a parliament votes": conversion at least 5 points lower there
+    votes_defect = with_vote < without - 0.05 if np.isfinite([with_vote, without]).all() else None
+    token = [p for p in parts if p.setting.kind == "token" and p.population == population]
     probing = None
-    token_text = "token-force check not run"
+    token_text = "token-force check not run in this population"
     if token:
         by = {
             p.setting.us_policy: _means(p, "probes") + _means(p, "limited_violations")
@@ -401,7 +402,7 @@ def _fact_five(parts: Sequence[Part], population: str, scenario: Any) -> Fact:
     evidence = (
         f"{conditional} of {len(labels)} pledging strategies wait for a ceasefire or the US; "
         f"conversion of pledges {with_vote:.0%} where a parliament votes, {without:.0%} where "
-        f"none does; signed declarations: "
+        f"none does (lower by 5 points or more counts); signed declarations: "
         + (
             "not in this scenario"
             if not any(m.declaration_signed for m in scenario.members)

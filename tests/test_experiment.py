@@ -326,3 +326,29 @@ def test_equilibria_with_a_trained_russia(tmp_path: Path, monkeypatch) -> None:
     assert {role for _, role in seen} == {"russia"}
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert {r["population"] for r in rows} == {experiment.WITH_TRAINED_RUSSIA}
+
+
+@pytest.mark.parametrize(("voting", "verdict"), [(0.54, "mixed"), (0.40, "holds")])
+def test_fact_five_needs_a_clear_gap_in_conversion(voting: float, verdict: str) -> None:
+    """'Defection is highest where a parliament votes' needs conversion at least 5 points lower
+    there: 54% against 55% is no evidence. Token checks count only in their own population."""
+    from types import SimpleNamespace
+
+    from reassurance.evaluation import experiment, findings
+
+    members = [SimpleNamespace(parliament_vote=v, declaration_signed=False)
+               for v in (True, False)]  # fmt: skip
+    scenario = SimpleNamespace(members=members)
+    part = experiment.Part(
+        "equilibrium+trained-russia", experiment.Setting("axis", 0.0, "usa/by-type"), [1, 2], {},
+        members={"peak_pledged_k": [[1.0, 1.0]] * 2, "peak_deployed_k": [[voting, 0.55]] * 2},
+        notes={"equilibria": [{"members": {"a": "pct20/ground/if_us_backstop/protest",
+                                           "b": "pct20/ground/after_ceasefire/protest"}}]},
+    )  # fmt: skip
+    token = experiment.Part(
+        "equilibrium", experiment.Setting("token", 0.3, "usa/disengaged"), [1], {"probes": [2.0],
+        "limited_violations": [0.0]},
+    )  # fmt: skip
+    fact = findings._fact_five([part, token], "equilibrium+trained-russia", scenario)
+    assert fact.verdict == verdict
+    assert "token-force check not run in this population" in fact.evidence
