@@ -499,15 +499,16 @@ def _best_deviations(options: Options, runs: Sequence[dict[str, np.ndarray]]) ->
     return out
 
 
-def russia_challenges(options: Options, parts: Sequence[Part]) -> list[dict[str, Any]]:
+def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> list[dict[str, Any]]:
     """Do the equilibria survive a trained Russia? Against each pooled equilibrium of a setting
     that also has a trained population, Russia's gain in return (reward units) from switching
     from its equilibrium doctrine to each trained Russia policy of that setting (averaged over
     training runs), paired on the evaluation seeds, with a bootstrap 95% CI; and the
     threshold-met rate and Russia's escalation under each. The equilibria were found with
     Russia choosing among its doctrines only: a clearly positive gain means the profile is no
-    equilibrium once Russia may play what it learned."""
-    trained = {p.setting: p for p in parts if p.population == "trained"}
+    equilibrium once Russia may play what it learned. The runs are those of the experiment
+    folder ``out`` (see :func:`trained_runs`)."""
+    trained = {p.setting for p in parts if p.population == "trained"}
     strategies = {s.label: s for s in (*MEMBER_GRID, *QUICK_MEMBER_GRID)}
     russia_entries = {russia_label(entry): entry for entry in RUSSIA_GRID}
     seeds = list(options.eval_seeds)
@@ -518,7 +519,7 @@ def russia_challenges(options: Options, parts: Sequence[Part]) -> list[dict[str,
         if part.population != "equilibrium" or part.setting not in trained:
             continue
         setting = part.setting
-        runs = [Path(r) for r in trained[setting].notes.get("runs", [])]
+        runs = trained_runs(out, setting)
         if not runs:
             continue
         overrides = setting.overrides()
@@ -700,7 +701,7 @@ def run_experiment(
     parts = [Part.from_json(_part_path(out, p, s).read_text()) for p, s in plan]
     wall = time.perf_counter() - started
     command = command or f"run_experiment({options})"
-    challenges = russia_challenges(options, parts)
+    challenges = russia_challenges(options, parts, out)
     return write_outputs(
         options, parts, out, wall_s=wall, command=command, echo=echo, challenges=challenges
     )

@@ -274,9 +274,10 @@ def test_russia_challenges_pair_the_trained_russia_with_the_equilibrium(monkeypa
                         member_ids=["uk", "france", "germany"], notes={"equilibria": [eq]}),
         experiment.Part("trained", setting, options.eval_seeds, metrics, notes={"runs": ["a"]}),
     ]  # fmt: skip
+    monkeypatch.setattr(experiment, "trained_runs", lambda out, s: [Path("a")])
     for doctrine, same in (("russia/negotiator", True), ("russia/hawk", False)):
         monkeypatch.setattr(agents, "from_checkpoint", lambda run, role, d=doctrine: agents.make(d))
-        [challenge] = experiment.russia_challenges(options, parts)
+        [challenge] = experiment.russia_challenges(options, parts, Path("exp"))
         assert challenge["contributors"] == 2 and challenge["starts"] == ["all out"]
         if same:
             assert challenge["gain"] == 0.0 and challenge["ci"] == [0.0, 0.0]
