@@ -514,7 +514,7 @@ def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> lis
     seeds = list(options.eval_seeds)
     rng = np.random.default_rng(0)
     draws = rng.integers(0, len(seeds), (1000, len(seeds)))
-    out = []
+    found = []
     for part in parts:
         if part.population != "equilibrium" or part.setting not in trained:
             continue
@@ -555,7 +555,7 @@ def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> lis
             def rate(results: Sequence[agents.MatchResult], name: str) -> float:
                 return float(np.mean([float(r.summary[name]) for r in results]))
 
-            out.append(
+            found.append(
                 {
                     "kind": setting.kind,
                     "us_commitment": setting.us_commitment,
@@ -576,7 +576,7 @@ def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> lis
                     "runs": len(runs),
                 }
             )
-    return out
+    return found
 
 
 # ----------------------------------------------------------------------------- running

@@ -274,7 +274,12 @@ def test_russia_challenges_pair_the_trained_russia_with_the_equilibrium(monkeypa
                         member_ids=["uk", "france", "germany"], notes={"equilibria": [eq]}),
         experiment.Part("trained", setting, options.eval_seeds, metrics, notes={"runs": ["a"]}),
     ]  # fmt: skip
-    monkeypatch.setattr(experiment, "trained_runs", lambda out, s: [Path("a")])
+
+    def runs(out: Path, s: experiment.Setting) -> list[Path]:
+        assert out == Path("exp") and s == setting  # the experiment folder, not anything else
+        return [out / "trained" / "axis" / "trials" / "commitment=0.0_seed=0"]
+
+    monkeypatch.setattr(experiment, "trained_runs", runs)
     for doctrine, same in (("russia/negotiator", True), ("russia/hawk", False)):
         monkeypatch.setattr(agents, "from_checkpoint", lambda run, role, d=doctrine: agents.make(d))
         [challenge] = experiment.russia_challenges(options, parts, Path("exp"))
