@@ -405,6 +405,7 @@ def _trained_parts(
 def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall: float) -> Part:
     seeds = options.eval_seeds
     overrides = {"usa.commitment": setting.us_commitment}
+    member_ids = [m.id for m in load_scenario(options.scenario).members]
     per_run, deviations = [], []
     for run in runs:
         lineup: dict[str, Any] = {
@@ -416,7 +417,7 @@ def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall
             lineup["usa"] = agents.from_checkpoint(run, role="usa")
         results = agents.play_matches(options.scenario, lineup, seeds, overrides=overrides)
         per_run.append({f.name: [float(r.summary[f.name]) for r in results] for f in SUMMARY})
-        deviations.append(_deviation_gains(options, lineup, results, overrides))
+        deviations.append(_deviation_gains(options, member_ids, lineup, results, overrides))
     with warnings.catch_warnings():  # a figure with nothing to measure in every run stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         metrics = {
@@ -427,7 +428,7 @@ def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall
         }
     notes: dict[str, Any] = {"runs": [str(r) for r in runs], "iterations": options.train_iterations}
     if deviations:
-        notes["deviations"] = _best_deviations(options, deviations)
+        notes["deviations"] = _best_deviations(member_ids, deviations)
     return Part("trained", setting, list(seeds), metrics, {}, [], notes, wall)
 
 
@@ -438,6 +439,7 @@ troops or logistics on each condition (a lower bound on its best gain over all s
 
 def _deviation_gains(
     options: Options,
+    member_ids: Sequence[str],
     lineup: dict[str, Any],
     trained: Sequence[agents.MatchResult],
     overrides: dict[str, float],
@@ -447,7 +449,6 @@ def _deviation_gains(
     strategy of :data:`DEVIATION_GRID`, ``russia`` ``[R, S]`` for each of Russia's doctrines
     (:data:`~reassurance.evaluation.equilibrium.RUSSIA_GRID`). Paired: the same seed gives the
     same draws to every seat whatever one player plays."""
-    member_ids = [m.id for m in load_scenario(options.scenario).members]
     seeds = list(options.eval_seeds)
     switches = [(member, GridMember(strategy)) for member in member_ids
                 for strategy in DEVIATION_GRID]  # fmt: skip
@@ -470,11 +471,12 @@ def _deviation_gains(
     }
 
 
-def _best_deviations(options: Options, runs: Sequence[dict[str, np.ndarray]]) -> dict[str, Any]:
+def _best_deviations(
+    member_ids: Sequence[str], runs: Sequence[dict[str, np.ndarray]]
+) -> dict[str, Any]:
     """Per member and for Russia, the best switch against the trained others and its mean gain
     over seeds with a bootstrap 95% CI (the switch chosen on the same seeds, so the gain leans
     upward); gains are averaged over training runs first."""
-    member_ids = [m.id for m in load_scenario(options.scenario).members]
     members = np.mean([r["members"] for r in runs], axis=0)  # [M, G, S]
     russia = np.mean([r["russia"] for r in runs], axis=0)  # [R, S]
     rng = np.random.default_rng(0)

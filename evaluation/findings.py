@@ -636,6 +636,11 @@ def _summary(
     return "\n".join(lines) + "\n"
 
 
+def _gain(d: Mapping[str, Any]) -> str:
+    """A switch's mean gain with its CI, as the summary's tables show it."""
+    return f"{d['gain']:.3f} ({d['ci'][0]:.3f}..{d['ci'][1]:.3f})"
+
+
 def _deviation_lines(parts: Sequence[Part]) -> list[str]:
     """The trained population's test: could one player gain by switching alone?"""
     tested = [p for p in parts if p.population == "trained" and "deviations" in p.notes]
@@ -667,13 +672,9 @@ def _deviation_lines(parts: Sequence[Part]) -> list[str]:
         russia = deviations.pop("russia")
         member, best = max(deviations.items(), key=lambda item: item[1]["gain"])
         gaining = sum(d["ci"][0] > 0 for d in deviations.values())
-
-        def gain(d: Mapping[str, Any]) -> str:
-            return f"{d['gain']:.3f} ({d['ci'][0]:.3f}..{d['ci'][1]:.3f})"
-
         lines.append(
-            f"| {label} | {member} | `{best['switch']}` | {gain(best)} | {gaining} of "
-            f"{len(deviations)} | `{russia['switch']}` | {gain(russia)} |"
+            f"| {label} | {member} | `{best['switch']}` | {_gain(best)} | {gaining} of "
+            f"{len(deviations)} | `{russia['switch']}` | {_gain(russia)} |"
         )
     return lines
 

@@ -228,13 +228,14 @@ def test_deviation_gains_are_paired_and_zero_for_the_same_play() -> None:
     lineup = {"member": GridMember(MemberStrategy(0)), "russia": "russia/negotiator"}
     overrides = {"usa.commitment": 0.5}
     trained = play_matches("classroom", lineup, options.eval_seeds, overrides=overrides)
-    gains = experiment._deviation_gains(options, lineup, trained, overrides)
+    members = ["uk", "france", "germany"]
+    gains = experiment._deviation_gains(options, members, lineup, trained, overrides)
     grid = [s.label for s in experiment.DEVIATION_GRID]
     assert gains["members"].shape == (3, len(grid), 3)
     assert np.all(gains["members"][:, grid.index("out"), :] == 0.0)
     assert np.all(gains["russia"][-2] == 0.0)  # RUSSIA_GRID[-2] is russia/negotiator
     assert np.any(gains["members"] != 0.0)  # other switches change the game
-    best = experiment._best_deviations(options, [gains, gains])
+    best = experiment._best_deviations(members, [gains, gains])
     assert set(best) == {"uk", "france", "germany", "russia"}
     for entry in best.values():
         assert entry["ci"][0] <= entry["gain"] <= entry["ci"][1]

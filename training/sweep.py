@@ -166,30 +166,23 @@ def sweep(
             f"Ray has {embedded_cpus():g} here, so no trial could start. Use fewer or join a "
             "cluster (--address)"
         )
-    names = [
-        _trial_name(name, value, settings.seed + offset)
-        for value in values
-        for offset in range(seeds)
-    ]
+    combos = [(value, settings.seed + offset) for value in values for offset in range(seeds)]
+    names = [_trial_name(name, value, seed) for value, seed in combos]
     if len(summary_rows(out, name, names, settings.iterations)) == len(names):
         # every trial already finished: a rerun starts neither Ray nor a trial
         return _write_summary(settings, name, out, names, [], echo)
     init_ray(address)
     out.mkdir(parents=True, exist_ok=True)  # once Ray is up: a refusal leaves no empty folder
-    trials = []
-    for value in values:
-        for offset in range(seeds):
-            seed = settings.seed + offset
-            trial_settings = settings.model_copy(
+    trials = [
+        {
+            "settings": settings.model_copy(
                 update={"overrides": {**settings.overrides, name: value}, "seed": seed}
-            )
-            trials.append(
-                {
-                    "settings": trial_settings.model_dump(mode="json", by_alias=True),
-                    "out": str(out),
-                    "trial": _trial_name(name, value, seed),
-                }
-            )
+            ).model_dump(mode="json", by_alias=True),
+            "out": str(out),
+            "trial": trial,
+        }
+        for (value, seed), trial in zip(combos, names, strict=True)
+    ]
     # The trial's driver (which also learns when num_learners is 0), then its learner and
     # env-runner actors: Tune reserves them together so trials never starve each other.
     learner = {
@@ -211,7 +204,7 @@ def sweep(
     )
     results = tuner.fit()
     errors = [str(r.error) for r in results if r.error is not None]
-    return _write_summary(settings, name, out, [t["trial"] for t in trials], errors, echo)
+    return _write_summary(settings, name, out, names, errors, echo)
 
 
 def _write_summary(
