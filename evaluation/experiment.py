@@ -355,16 +355,15 @@ def _doctrine_part(options: Options, setting: Setting, population: str) -> Part:
 # ----------------------------------------------------------------------------- trained
 
 
-def _trained_parts(
-    options: Options, settings: Sequence[Setting], out: Path, address: str | None
-) -> Iterator[Part]:
-    """Train in every setting with the sweep machinery, then play the trained policies on the
-    evaluation seeds, yielding each group's parts as soon as it is trained. On the axis the
-    members, Russia and the US (one policy over its types) learn; against a fixed US doctrine
-    the members and Russia do. Runs checkpoint every 10 iterations, so a killed run resumes
-    from its last checkpoint."""
+def training_groups(
+    options: Options, settings: Sequence[Setting]
+) -> list[tuple[str, list[Setting], Any]]:
+    """How the trained population of ``settings`` is trained: ``(group, settings, training
+    settings)`` per sweep, the runs of a group in ``OUT/trained/<group>/``. The axis settings
+    form one group in which the members, Russia and the US (one policy over its types) learn;
+    each fixed US doctrine is a group in which the members and Russia learn. Runs checkpoint
+    every 10 iterations, so a killed run resumes from its last checkpoint."""
     from reassurance.training.config import load_settings
-    from reassurance.training.sweep import sweep
 
     def trainer(train: list[str], opponents: dict[str, Any]) -> Any:
         return load_settings(
@@ -384,7 +383,18 @@ def _trained_parts(
     for setting in (s for s in settings if s.kind == "doctrine"):
         opponents = {"usa": {"agent": setting.us_policy}}
         groups.append((setting.key, [setting], trainer(["member", "russia"], opponents)))
-    for name, chosen, trained_settings in groups:
+    return groups
+
+
+def _trained_parts(
+    options: Options, settings: Sequence[Setting], out: Path, address: str | None
+) -> Iterator[Part]:
+    """Train every group of :func:`training_groups` with the sweep machinery, then play the
+    trained policies on the evaluation seeds, yielding each group's parts as soon as it is
+    trained."""
+    from reassurance.training.sweep import sweep
+
+    for name, chosen, trained_settings in training_groups(options, settings):
         folder = out / "trained" / name
         started = time.perf_counter()
         values = [s.us_commitment for s in chosen]
