@@ -235,10 +235,21 @@ class CheckpointPolicy(Policy):
             return np.stack(picks, axis=-1).astype(np.int64)
         if len(rng) != len(obs):
             raise ValueError(f"got {len(rng)} generators for {len(obs)} observations")
-        return np.array(
-            [[g.choice(p.shape[-1], p=p[i]) for p in probs] for i, g in enumerate(rng)],
-            dtype=np.int64,
-        ).reshape(len(obs), len(probs))
+        if any(np.isnan(p).any() for p in probs):
+            raise ValueError(f"checkpoint module {self.export.module_id!r} gave NaN probabilities")
+        # Row i's generator draws one double per component, in component order, and picks as
+        # ``g.choice(n, p=p[i])`` does (cdf = p.cumsum() / its last value; the first index whose
+        # cdf exceeds the draw): the same values and the same generator state, without
+        # ``choice``'s per-call checks, which cost more than the network on large batches.
+        draws = np.array([rng[i].random(len(probs)) for i in range(len(obs))]).reshape(
+            len(obs), len(probs)
+        )
+        picks = []
+        for c, p in enumerate(probs):
+            cdf = np.cumsum(p, axis=-1)
+            cdf /= cdf[:, -1:]
+            picks.append((cdf <= draws[:, [c]]).sum(axis=-1))
+        return np.stack(picks, axis=-1).astype(np.int64).reshape(len(obs), len(probs))
 
 
 def from_checkpoint(

@@ -157,6 +157,41 @@ def test_from_checkpoint_plays_an_episode(trained_run: Path) -> None:
         agents.play_match("brussels-2025-04", {"member": policy}, seed=0)
 
 
+def test_checkpoint_policy_samples_each_row_as_generator_choice(trained_run: Path) -> None:
+    """With one generator per row, row i's component c is ``g_i.choice(n_c, p=softmax)``, the
+    components drawn in order, and each generator is left where those calls leave it (the
+    batched sampling must not change any game already played)."""
+    import torch
+
+    policy = agents.from_checkpoint(trained_run, role="member")
+    export, rng = policy.export, np.random.default_rng(3)
+    rows = 257
+    obs = rng.random((rows, export.obs_dim)).astype(np.float32)
+    masks = rng.random((rows, int(sum(export.nvec)))) < 0.5
+    for start in np.concatenate([[0], np.cumsum(export.nvec)[:-1]]):
+        masks[:, start] = True  # value 0 of every component stays legal
+    streams = [np.random.default_rng([7, i]) for i in range(rows)]
+    picked = policy.act_batch(obs, masks, streams)
+
+    with torch.no_grad():
+        logits = policy.net.logits(
+            torch.as_tensor(obs), torch.as_tensor(masks, dtype=torch.float32)
+        )
+    logits = logits.numpy().astype(np.float64)
+    reference = []
+    for i in range(rows):
+        g = np.random.default_rng([7, i])
+        row = []
+        for part in np.split(logits[i], np.cumsum(export.nvec)[:-1]):
+            p = np.exp(part - part.max())
+            row.append(g.choice(len(part), p=p / p.sum()))
+        reference.append(row)
+        assert streams[i].random() == g.random(), f"row {i}: stream left elsewhere"
+    np.testing.assert_array_equal(picked, np.array(reference, dtype=np.int64))
+    assert picked.dtype == np.int64 and picked.shape == (rows, len(export.nvec))
+    assert policy.act_batch(obs[:0], masks[:0], []).shape == (0, len(export.nvec))
+
+
 def test_from_checkpoint_needs_no_ray(trained_run: Path) -> None:
     code = (
         "import sys\n"
