@@ -81,6 +81,20 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_config: Path) -> 
     return run
 
 
+def test_run_json_says_where_and_at_which_commit_the_run_trained(trained_run: Path) -> None:
+    import ray
+    import torch
+
+    from reassurance.runtime import commit
+
+    record = json.loads((trained_run / "run.json").read_text())
+    for made_on in (record["made_on"], record["resumed"][0]["made_on"]):
+        assert made_on["commit"] == commit() and made_on["cores"] >= 1 and made_on["cpu"]
+        assert (made_on["torch"], made_on["ray"]) == (torch.__version__, ray.__version__)
+        assert made_on["numpy"] == np.__version__
+    assert [r["from_iteration"] for r in record["resumed"]] == [2]  # the one resume, at 2
+
+
 def test_resume_continues_to_the_total(trained_run: Path) -> None:
     rows = _rows(trained_run)
     assert [r["iteration"] for r in rows] == [1, 2, 3]

@@ -2,7 +2,8 @@
 
 A run directory holds::
 
-    run.json              settings, versions, start time
+    run.json              settings, start time, commit, machine and library versions
+                          (and, per resume, when, from which iteration and where)
     metrics.jsonl         one JSON object per iteration (every figure below)
     metrics.csv           the same, as a table
     tensorboard/          the same, plus every number of RLlib's result (rllib/...), for TensorBoard
@@ -32,7 +33,7 @@ import torch
 from reassurance.agents.checkpoint import run_checkpoints, write_export
 from reassurance.agents.networks import MaskedActorCritic
 from reassurance.agents.registry import role_of
-from reassurance.runtime import __version__, check_output_folder
+from reassurance.runtime import __version__, check_output_folder, machine
 from reassurance.training.config import TrainSettings
 
 __all__ = ["train", "latest_checkpoint", "flatten_result", "rllib_scalars", "RESUMABLE_CHANGES"]
@@ -286,6 +287,14 @@ def pin_opponents(settings: TrainSettings) -> TrainSettings:
     return settings.model_copy(update={"opponents": pinned})
 
 
+def made_on() -> dict[str, Any]:
+    """Where this process trains: the commit, CPU and cores (see
+    :func:`reassurance.runtime.machine`) and the versions of Python, numpy, torch and Ray."""
+    import ray
+
+    return {**machine(), "torch": torch.__version__, "ray": ray.__version__}
+
+
 def _check_resumable(run_dir: Path, settings: TrainSettings) -> None:
     saved = TrainSettings.model_validate(json.loads((run_dir / "run.json").read_text())["settings"])
     changed = sorted(
@@ -364,6 +373,7 @@ def train(
             echo(f"resumed {checkpoint} at iteration {start}")
         elif resume:
             echo(f"no checkpoint in {run_dir} yet: starting from iteration 0")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         if not resume or checkpoint is None:
             (run_dir / "run.json").write_text(
                 json.dumps(
@@ -371,12 +381,19 @@ def train(
                         "settings": settings.model_dump(mode="json", by_alias=True),
                         "settings_digest": settings.digest(),
                         "reassurance": __version__,
-                        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "started": now,
                         "ray": where,
+                        "made_on": made_on(),
                     },
                     indent=2,
                 )
             )
+        else:  # a resumed run may go on at another commit, on another machine: say so
+            record = json.loads((run_dir / "run.json").read_text())
+            record.setdefault("resumed", []).append(
+                {"at": now, "from_iteration": start, "ray": where, "made_on": made_on()}
+            )
+            (run_dir / "run.json").write_text(json.dumps(record, indent=2))
         metrics = _Metrics(run_dir, keep_until=start if resume else None)
         final = checkpoint
         for iteration in range(start + 1, settings.iterations + 1):
