@@ -680,14 +680,21 @@ def run_experiment(
         dynamic_ncols=True,
     )
     later = ("trained", WITH_TRAINED_RUSSIA)
-    if WITH_TRAINED_RUSSIA in options.populations and "trained" not in options.populations:
-        lacking = [s.key for pop, s in missing if pop == WITH_TRAINED_RUSSIA
-                   and not trained_runs(out, s)]  # fmt: skip
-        if lacking:
-            raise ValueError(
-                f"--populations {WITH_TRAINED_RUSSIA} needs the trained population's runs in "
-                f"{out / 'trained'}, missing for {', '.join(lacking)}: add trained"
+    to_train = {s for pop, s in missing if pop == "trained"}
+    lacking = [s.key for pop, s in missing if pop == WITH_TRAINED_RUSSIA
+               and s not in to_train and not trained_runs(out, s)]  # fmt: skip
+    if lacking:  # Russia's grid would silently lack its trained policies
+        if "trained" not in options.populations:
+            fix = "add trained"
+        else:  # the trained parts are there, made where the runs stayed
+            fix = (
+                f"copy those runs into {out / 'trained'}, or delete their parts in "
+                f"{out / 'parts' / 'trained'} to train them again"
             )
+        raise ValueError(
+            f"--populations {WITH_TRAINED_RUSSIA} needs the trained population's runs in "
+            f"{out / 'trained'}, missing for {', '.join(lacking)}: {fix}"
+        )
     quick_parts = {(pop, s): ((options, pop, s), {}) for pop, s in missing if pop not in later}
     for (population, setting), part_json in run_jobs(
         _run_part, quick_parts, workers=workers, backend=backend, address=address

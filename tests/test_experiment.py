@@ -4,6 +4,7 @@ after a kill that redoes nothing finished."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -311,6 +312,15 @@ def test_equilibria_with_a_trained_russia(tmp_path: Path, monkeypatch) -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match="needs the trained population's runs .* add trained"):
         experiment.run_experiment(options, tmp_path / "none", workers=0, progress=False)
+    # the trained parts exist (made elsewhere) but not their runs: refused, not played without
+    both = dataclasses.replace(options, populations=("trained", experiment.WITH_TRAINED_RUSSIA))
+    made_elsewhere = tmp_path / "elsewhere"
+    for setting in experiment.settings_for(both):
+        part = experiment.Part("trained", setting, options.eval_seeds, {}, notes={"runs": ["x"]})
+        experiment._save(experiment._part_path(made_elsewhere, "trained", setting), part.to_json())
+    with pytest.raises(ValueError, match="missing for axis-c0.00, .*delete their parts"):
+        experiment.run_experiment(both, made_elsewhere, workers=0, progress=False)
+    assert not (made_elsewhere / "parts" / "equilibrium_trained-russia").exists()
     seen: list[tuple[str, str]] = []
 
     def fake_policy(path: str, role: str):
