@@ -45,7 +45,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -389,27 +389,33 @@ def training_groups(
 def _trained_parts(
     options: Options, settings: Sequence[Setting], out: Path, address: str | None
 ) -> Iterator[Part]:
-    """Train every group of :func:`training_groups` with the sweep machinery, then play the
-    trained policies on the evaluation seeds, yielding each group's parts as soon as it is
-    trained."""
-    from reassurance.training.sweep import sweep
+    """Train every group of :func:`training_groups` as one Tune run, the groups' trials side by
+    side as resources allow (on a cluster, all at once; Tune's state in ``OUT/trained/tune``),
+    then play the trained policies of each setting on the evaluation seeds, yielding its part.
+    A part's wall time is its share of the training (settings share it equally: each has as
+    many trials) and its own evaluation."""
+    from reassurance.training.sweep import Sweep, run_sweeps
 
-    for name, chosen, trained_settings in training_groups(options, settings):
-        folder = out / "trained" / name
-        started = time.perf_counter()
-        values = [s.us_commitment for s in chosen]
-        sweep(
+    groups = training_groups(options, settings)
+    specs = [
+        Sweep(
             trained_settings,
             "usa.commitment",
-            values,
+            [s.us_commitment for s in chosen],
             options.train_seeds,
-            folder,
-            address=address,
-            echo=lambda line: None,
+            out / "trained" / name,
         )
+        for name, chosen, trained_settings in groups
+    ]
+    started = time.perf_counter()
+    run_sweeps(specs, out / "trained", address=address, echo=lambda line: None)
+    share = (time.perf_counter() - started) / sum(len(chosen) for _, chosen, _ in groups)
+    for (_, chosen, _), spec in zip(groups, specs, strict=True):
         for setting in chosen:
-            runs = sorted((folder / "trials").glob(f"commitment={setting.us_commitment}_seed=*"))
-            yield _play_trained(options, setting, runs, time.perf_counter() - started)
+            played = time.perf_counter()
+            runs = sorted((spec.out / "trials").glob(f"commitment={setting.us_commitment}_seed=*"))
+            part = _play_trained(options, setting, runs, 0.0)
+            yield replace(part, wall_s=share + time.perf_counter() - played)
 
 
 def _play_trained(options: Options, setting: Setting, runs: Sequence[Path], wall: float) -> Part:

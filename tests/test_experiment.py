@@ -179,38 +179,48 @@ def test_parts_keep_the_commit_that_made_them(monkeypatch) -> None:
     )
 
 
-def test_trained_parts_are_saved_as_each_group_finishes(tmp_path: Path, monkeypatch) -> None:
-    """A kill during the doctrine groups' training must not lose the axis group's parts; runs
-    checkpoint every 10 iterations so a killed trial resumes near where it stopped."""
+def test_trained_groups_train_side_by_side_in_one_tune_run(tmp_path: Path, monkeypatch) -> None:
+    """Every group's trials go to one Tune run (on a cluster, all at once), each group in its
+    own folder; runs checkpoint every 10 iterations so a killed trial resumes near where it
+    stopped, and each setting's part is saved as soon as it is played."""
     from reassurance.envs.metrics import SUMMARY
     from reassurance.evaluation import experiment
     from reassurance.training import sweep as sweep_module
 
     out = tmp_path / "exp"
-    calls: list[tuple[list[float], int]] = []
+    calls: list[tuple[list, Path]] = []
 
-    def fake_sweep(settings, name, values, seeds, folder, **kwargs) -> Path:
-        saved = sorted(p.name for p in (out / "parts" / "trained").glob("*.json"))
-        if calls:  # every earlier group's parts are on disk before the next group trains
-            assert saved, "the axis group's parts were not saved before the next group trained"
-        calls.append((list(values), settings.checkpoint_every))
-        return folder / "summary.md"
+    def fake_run_sweeps(specs, storage, **kwargs) -> list[Path]:
+        calls.append((list(specs), Path(storage)))
+        return [spec.out / "summary.md" for spec in specs]
+
+    played: list[int] = []
 
     def fake_play(options, setting, runs, wall) -> experiment.Part:
+        played.append(len(list((out / "parts" / "trained").glob("*.json"))))
         metrics = {f.name: [1.0] * len(options.eval_seeds) for f in SUMMARY}
         gain = {"switch": "out", "gain": 0.25, "ci": [0.125, 0.5]}
         notes = {"deviations": {"uk": gain, "france": gain, "germany": gain, "russia": gain}}
         return experiment.Part("trained", setting, options.eval_seeds, metrics, notes=notes)
 
-    monkeypatch.setattr(sweep_module, "sweep", fake_sweep)
+    monkeypatch.setattr(sweep_module, "run_sweeps", fake_run_sweeps)
     monkeypatch.setattr(experiment, "_play_trained", fake_play)
     options = experiment.Options(
         scenario="classroom", seeds=2, commitments=(0.0, 1.0), populations=("trained",)
     )
     experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
-    assert calls[0] == ([0.0, 1.0], 10)  # the axis, 30 iterations checkpointed every 10
-    assert len(calls) == 1 + len(experiment.US_DOCTRINES)
-    assert len(list((out / "parts" / "trained").glob("*.json"))) == len(calls) + 1
+    [(specs, storage)] = calls  # one Tune run for every group
+    assert storage == out / "trained"
+    assert [spec.out.name for spec in specs] == ["axis"] + [
+        "doctrine-" + d.replace("/", "-") for d in experiment.US_DOCTRINES
+    ]
+    axis = specs[0]
+    assert (axis.values, axis.seeds) == ([0.0, 1.0], 2)
+    assert (axis.settings.iterations, axis.settings.checkpoint_every) == (30, 10)
+    assert axis.settings.train == ("member", "russia", "usa")
+    assert all(spec.settings.train == ("member", "russia") for spec in specs[1:])
+    assert played == list(range(len(specs) + 1))  # each part saved before the next is played
+    assert len(list((out / "parts" / "trained").glob("*.json"))) == len(specs) + 1
     summary = (out / "summary.md").read_text()
     assert "## Is the trained population at an equilibrium?" in summary
     assert "| c=0 | uk | `out` | 0.250 (0.125..0.500) | 3 of 3 | `out` |" in summary

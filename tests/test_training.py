@@ -352,6 +352,41 @@ def test_sweep_writes_a_summary_table(tmp_path: Path, tiny_config: Path, monkeyp
     assert (out / "summary.csv").read_text() == summary
 
 
+def test_sweeps_run_side_by_side_in_one_tune_run(tmp_path: Path, tiny_config: Path) -> None:
+    """Two sweeps training other roles, as the experiment's groups: one Tune run, both trials at
+    once (embedded Ray has 2 CPUs), each sweep in its own folder with its own summary."""
+    code = (
+        "from pathlib import Path\n"
+        "from reassurance.training.config import load_settings\n"
+        "from reassurance.training.sweep import Sweep, run_sweeps\n"
+        f"tiny, out = {str(tiny_config)!r}, Path({str(tmp_path)!r})\n"
+        "a = Sweep(load_settings(tiny, iterations=1), 'usa.commitment', [0], 1, out / 'a')\n"
+        "both = load_settings(tiny, iterations=1, train=['member', 'russia'])\n"
+        "b = Sweep(both, 'usa.commitment', [1], 1, out / 'b')\n"
+        "print(run_sweeps([a, b], out, echo=lambda line: None))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "tune").is_dir() and not (tmp_path / "a" / "tune").exists()
+    a, b = (
+        tmp_path / "a" / "trials" / "commitment=0_seed=0",
+        tmp_path / "b" / "trials" / "commitment=1_seed=0",
+    )
+    assert agents.from_checkpoint(a, role="member").export.iteration == 1
+    assert agents.from_checkpoint(b, role="russia").export.iteration == 1
+    with pytest.raises(ValueError, match="no trained module for role 'russia'"):
+        agents.from_checkpoint(a, role="russia")
+    for sweep_dir in ("a", "b"):
+        assert "1 of 1 trials finished" in (tmp_path / sweep_dir / "summary.md").read_text()
+    # side by side: each trial started before the other wrote its last metrics
+    started = {run: (run / "run.json").stat().st_mtime for run in (a, b)}
+    ended = {run: (run / "metrics.jsonl").stat().st_mtime for run in (a, b)}
+    assert started[a] < ended[b] and started[b] < ended[a], (started, ended)
+
+
 def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> None:
     bad = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prio=0,1")
     assert bad.returncode == 2 and "committed_prio" in bad.stderr

@@ -6,6 +6,9 @@ Every trial is an ordinary training run (``training.run.train``) in ``OUT/trials
 its metrics, TensorBoard scalars and checkpoints; Tune schedules the trials (in parallel, as
 resources allow) and keeps its own state in ``OUT/tune/``. When all trials end, ``OUT/summary.csv``
 and ``OUT/summary.md`` hold the final figures of each trial, and the mean over seeds per value.
+
+:func:`run_sweeps` runs several sweeps (say, other trained roles or opponents) as one Tune run,
+all their trials side by side as resources allow; each sweep keeps its own folder and summary.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import math
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,15 @@ from reassurance.runtime import check_output_folder, cluster_address, embedded_c
 from reassurance.training.config import MAX_SEED, TrainSettings
 from reassurance.training.run import train
 
-__all__ = ["parse_param", "sweep", "SUMMARY_COLUMNS", "summary_rows", "TrialsFailed"]
+__all__ = [
+    "parse_param",
+    "run_sweeps",
+    "Sweep",
+    "sweep",
+    "SUMMARY_COLUMNS",
+    "summary_rows",
+    "TrialsFailed",
+]
 
 SUMMARY_COLUMNS = tuple(f"env/{name}" for name in headline())
 """Env figures of the last iteration in the summary table (besides the trained modules' returns):
@@ -137,6 +149,136 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """One sweep: ``settings`` trained once per value of the scenario field ``name`` and per
+    seed (``settings.seed`` and the next ``seeds - 1``), the trials in ``OUT/trials/``."""
+
+    settings: TrainSettings
+    name: str
+    values: Sequence[Any]
+    seeds: int
+    out: Path
+
+    def trials(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(trial name, Tune config)`` of every trial, values first, then seeds."""
+        combos = [(v, self.settings.seed + k) for v in self.values for k in range(self.seeds)]
+        return [
+            (
+                _trial_name(self.name, value, seed),
+                {
+                    "settings": self.settings.model_copy(
+                        update={
+                            "overrides": {**self.settings.overrides, self.name: value},
+                            "seed": seed,
+                        }  # fmt: skip
+                    ).model_dump(mode="json", by_alias=True),
+                    "out": str(self.out),
+                    "trial": _trial_name(self.name, value, seed),
+                },
+            )
+            for value, seed in combos
+        ]
+
+    def finished(self) -> bool:
+        names = [name for name, _ in self.trials()]
+        return len(summary_rows(self.out, self.name, names, self.settings.iterations)) == len(names)
+
+
+def _bundles(settings: TrainSettings) -> list[dict[str, float]]:
+    """A trial's placement: its driver (which also learns when num_learners is 0), then its
+    learner and env-runner actors. Tune reserves them together so trials never starve each
+    other."""
+    learner = {
+        "CPU": 1,
+        **({"GPU": settings.num_gpus_per_learner} if settings.num_gpus_per_learner else {}),
+    }
+    if settings.num_learners == 0:
+        bundles = [learner]
+    else:
+        bundles = [{"CPU": 1}] + [dict(learner) for _ in range(settings.num_learners)]
+    return bundles + [{"CPU": 1} for _ in range(settings.num_env_runners)]
+
+
+def _check(spec: Sweep, address: str | None) -> Sweep:
+    if spec.seeds < 1:
+        raise ValueError(f"--seeds {spec.seeds}: need at least 1")
+    settings = spec.settings
+    last_seed = settings.seed + spec.seeds - 1
+    if last_seed + settings.num_env_runners > MAX_SEED:
+        raise ValueError(
+            f"--seed {settings.seed} with --seeds {spec.seeds}: trials use seeds up to "
+            f"{last_seed}, and env runner i of a trial seed + i, which must stay at most {MAX_SEED}"
+        )
+    per_trial = len(_bundles(settings))
+    if cluster_address(address) is None and per_trial > embedded_cpus():
+        raise ValueError(
+            f"--num-env-runners {settings.num_env_runners}: a trial needs {per_trial} CPUs (its "
+            f"driver, {settings.num_learners} remote learners and the env runners); embedded "
+            f"Ray has {embedded_cpus():g} here, so no trial could start. Use fewer or join a "
+            "cluster (--address)"
+        )
+    out = check_output_folder(spec.out, "--out").resolve()
+    return Sweep(spec.settings, spec.name, list(spec.values), spec.seeds, out)
+
+
+def run_sweeps(
+    sweeps: Sequence[Sweep],
+    storage: str | Path,
+    *,
+    address: str | None = None,
+    max_concurrent: int | None = None,
+    echo: Callable[[str], None] = print,
+) -> list[Path]:
+    """Run several sweeps as one Tune run, their trials side by side as resources allow (on a
+    cluster, all at once), Tune's state in ``storage/tune``; return each sweep's ``summary.md``.
+    Rerunning resumes unfinished trials; when every trial has finished, neither Ray nor a trial
+    starts. Every trial must need the same resources. If trials fail, every summary is still
+    written (with the others), then :class:`TrialsFailed` is raised."""
+    sweeps = [_check(spec, address) for spec in sweeps]
+    if not sweeps:
+        raise ValueError("no sweep to run")
+    placements = {json.dumps(_bundles(spec.settings)) for spec in sweeps}
+    if len(placements) > 1:
+        raise ValueError(
+            f"sweeps run side by side need the same resources per trial; got {sorted(placements)}"
+        )
+    errors: list[str] = []
+    if not all(spec.finished() for spec in sweeps):  # else: no Ray, no trial
+        init_ray(address)
+        storage = check_output_folder(storage, "--out").resolve()
+        trials = [config for spec in sweeps for _, config in spec.trials()]
+        for spec in sweeps:  # once Ray is up: a refusal leaves no empty folder
+            spec.out.mkdir(parents=True, exist_ok=True)
+        storage.mkdir(parents=True, exist_ok=True)
+        bundles = _bundles(sweeps[0].settings)
+        trainable = tune.with_resources(_run_trial, tune.PlacementGroupFactory(bundles))
+        what = (
+            f"{sweeps[0].name} x {len(sweeps[0].values)} values x {sweeps[0].seeds} seeds"
+            if len(sweeps) == 1
+            else f"{len(sweeps)} sweeps side by side"
+        )
+        echo(f"sweep: {len(trials)} trials ({what}) in {storage}")
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"trial": tune.grid_search(trials)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent),
+            run_config=tune.RunConfig(name="tune", storage_path=str(storage), verbose=0),
+        )
+        errors = [str(r.error) for r in tuner.fit() if r.error is not None]
+    summaries = [
+        _write_summary(spec.settings, spec.name, spec.out, [n for n, _ in spec.trials()], echo)
+        for spec in sweeps
+    ]
+    if errors:
+        total = sum(len(spec.trials()) for spec in sweeps)
+        raise TrialsFailed(
+            f"{len(errors)} of {total} trials failed (the summaries have the others); "
+            f"first error: {errors[0]}"
+        )
+    return summaries
+
+
 def sweep(
     settings: TrainSettings,
     name: str,
@@ -149,62 +291,9 @@ def sweep(
     echo: Callable[[str], None] = print,
 ) -> Path:
     """Run the sweep; return the path of ``summary.md``. Rerunning resumes unfinished trials."""
-    if seeds < 1:
-        raise ValueError(f"--seeds {seeds}: need at least 1")
-    last_seed = settings.seed + seeds - 1
-    if last_seed + settings.num_env_runners > MAX_SEED:
-        raise ValueError(
-            f"--seed {settings.seed} with --seeds {seeds}: trials use seeds up to {last_seed}, "
-            f"and env runner i of a trial seed + i, which must stay at most {MAX_SEED}"
-        )
-    out = check_output_folder(out, "--out").resolve()
-    per_trial = 1 + settings.num_learners + settings.num_env_runners  # the bundles below
-    if cluster_address(address) is None and per_trial > embedded_cpus():
-        raise ValueError(
-            f"--num-env-runners {settings.num_env_runners}: a trial needs {per_trial} CPUs (its "
-            f"driver, {settings.num_learners} remote learners and the env runners); embedded "
-            f"Ray has {embedded_cpus():g} here, so no trial could start. Use fewer or join a "
-            "cluster (--address)"
-        )
-    combos = [(value, settings.seed + offset) for value in values for offset in range(seeds)]
-    names = [_trial_name(name, value, seed) for value, seed in combos]
-    if len(summary_rows(out, name, names, settings.iterations)) == len(names):
-        # every trial already finished: a rerun starts neither Ray nor a trial
-        return _write_summary(settings, name, out, names, [], echo)
-    init_ray(address)
-    out.mkdir(parents=True, exist_ok=True)  # once Ray is up: a refusal leaves no empty folder
-    trials = [
-        {
-            "settings": settings.model_copy(
-                update={"overrides": {**settings.overrides, name: value}, "seed": seed}
-            ).model_dump(mode="json", by_alias=True),
-            "out": str(out),
-            "trial": trial,
-        }
-        for (value, seed), trial in zip(combos, names, strict=True)
-    ]
-    # The trial's driver (which also learns when num_learners is 0), then its learner and
-    # env-runner actors: Tune reserves them together so trials never starve each other.
-    learner = {
-        "CPU": 1,
-        **({"GPU": settings.num_gpus_per_learner} if settings.num_gpus_per_learner else {}),
-    }
-    if settings.num_learners == 0:
-        bundles = [learner]
-    else:
-        bundles = [{"CPU": 1}] + [dict(learner) for _ in range(settings.num_learners)]
-    bundles += [{"CPU": 1} for _ in range(settings.num_env_runners)]
-    trainable = tune.with_resources(_run_trial, tune.PlacementGroupFactory(bundles))
-    echo(f"sweep: {len(trials)} trials ({name} x {len(values)} values x {seeds} seeds) in {out}")
-    tuner = tune.Tuner(
-        trainable,
-        param_space={"trial": tune.grid_search(trials)},
-        tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent),
-        run_config=tune.RunConfig(name="tune", storage_path=str(out), verbose=0),
-    )
-    results = tuner.fit()
-    errors = [str(r.error) for r in results if r.error is not None]
-    return _write_summary(settings, name, out, names, errors, echo)
+    spec = Sweep(settings, name, values, seeds, Path(out))
+    (summary,) = run_sweeps([spec], out, address=address, max_concurrent=max_concurrent, echo=echo)
+    return summary
 
 
 def _write_summary(
@@ -212,10 +301,9 @@ def _write_summary(
     name: str,
     out: Path,
     trials: Sequence[str],
-    errors: Sequence[str],
     echo: Callable[[str], None] = print,
 ) -> Path:
-    """``summary.csv`` and ``summary.md`` of the finished trials; raise if any failed."""
+    """``summary.csv`` and ``summary.md`` of the finished trials."""
     rows = summary_rows(out, name, trials, settings.iterations)
     with (out / "summary.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, list(dict.fromkeys(k for r in rows for k in r)))
@@ -230,9 +318,4 @@ def _write_summary(
     summary = out / "summary.md"
     summary.write_text(text)
     echo(text)
-    if errors:
-        raise TrialsFailed(
-            f"{len(errors)} of {len(trials)} trials failed (the summary has the others); "
-            f"first error: {errors[0]}"
-        )
     return summary
