@@ -612,28 +612,37 @@ def _summary(
         "Facts: "
         + " ".join(f"({n}) {s}" for n, s in sorted({(f.number, f.statement) for f in facts})),
     ]
-    equilibria = [p for p in parts if p.population == "equilibrium" and p.setting.kind == "axis"]
-    if equilibria:
-        lines += ["", "## Equilibria found", ""]
-        for part in equilibria:
-            for eq in part.notes["equilibria"]:
-                members = " ".join(f"{m}={s}" for m, s in eq["members"].items() if s != "out")
-                eps = eq["epsilon"]
-                pooled = "" if eq.get("pooled", True) else "; not pooled: no equilibrium"
-                lines.append(
-                    f"- c={part.setting.us_commitment:g} ({', '.join(eq['starts'])}; "
-                    f"{eq['status']}{pooled}; "
-                    f"epsilon {eps[0]:.3f}, CI {eps[1]:.3f}..{eps[2]:.3f}): "
-                    f"Russia `{eq['russia']}`; {members or 'every member stays out'}"
-                )
+    lines += equilibrium_lines(parts)
     lines += _deviation_lines(parts)
-    lines += _challenge_lines(challenges)
+    lines += challenge_lines(challenges)
     lines += [
         "",
         "`member/conditional-on-us` is scripted to follow the US signal: the "
         "`doctrines+conditional-on-us` population shows that stance, not evidence.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def equilibrium_lines(parts: Sequence[Part]) -> list[str]:
+    """The summary's "Equilibria found": every equilibrium of the commitment axis, one line
+    each (its starts, status, whether pooled, epsilon with its CI, Russia's doctrine and each
+    contributing member's strategy)."""
+    equilibria = [p for p in parts if p.population == "equilibrium" and p.setting.kind == "axis"]
+    if not equilibria:
+        return []
+    lines = ["", "## Equilibria found", ""]
+    for part in equilibria:
+        for eq in part.notes["equilibria"]:
+            members = " ".join(f"{m}={s}" for m, s in eq["members"].items() if s != "out")
+            eps = eq["epsilon"]
+            pooled = "" if eq.get("pooled", True) else "; not pooled: no equilibrium"
+            lines.append(
+                f"- c={part.setting.us_commitment:g} ({', '.join(eq['starts'])}; "
+                f"{eq['status']}{pooled}; "
+                f"epsilon {eps[0]:.3f}, CI {eps[1]:.3f}..{eps[2]:.3f}): "
+                f"Russia `{eq['russia']}`; {members or 'every member stays out'}"
+            )
+    return lines
 
 
 def _gain(d: Mapping[str, Any]) -> str:
@@ -679,7 +688,7 @@ def _deviation_lines(parts: Sequence[Part]) -> list[str]:
     return lines
 
 
-def _challenge_lines(challenges: Sequence[Mapping[str, Any]]) -> list[str]:
+def challenge_lines(challenges: Sequence[Mapping[str, Any]]) -> list[str]:
     """Do the equilibria survive a trained Russia? (see ``russia_challenges``)."""
     if not challenges:
         return []

@@ -302,7 +302,7 @@ def test_russia_challenges_pair_the_trained_russia_with_the_equilibrium(monkeypa
         else:
             assert challenge["gain"] != 0.0
             assert challenge["ci"][0] <= challenge["gain"] <= challenge["ci"][1]
-    lines = findings._challenge_lines([challenge])
+    lines = findings.challenge_lines([challenge])
     assert lines[1] == "## Do the equilibria survive a trained Russia?"
     assert lines[-1].startswith("| c=0 | all out | `russia/negotiator` | 2 |")
 
