@@ -67,17 +67,10 @@ def listed_equilibria(summary: str, member_ids: list[str]) -> dict[float, list[d
     return found
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("summary", help="summary.md that lists the equilibria")
-    parser.add_argument("out", help="experiment folder with the trained population's runs")
-    parser.add_argument("--scenario", default="brussels-2025-04")
-    parser.add_argument("--write", help="write challenges.json and challenges.md here")
-    args = parser.parse_args()
-    text = Path(args.summary).read_text()
-    member_ids = [m.id for m in load_scenario(args.scenario).members]
-    listed = listed_equilibria(text, member_ids)
-    options = Options(scenario=args.scenario)
+def equilibrium_parts(summary: str, options: Options) -> list[Part]:
+    """The listed equilibria as parts of the equilibrium population (notes only), checked to
+    render the very lines the summary holds."""
+    member_ids = [m.id for m in load_scenario(options.scenario).members]
     parts = [
         Part(
             "equilibrium",
@@ -86,14 +79,25 @@ def main() -> int:
             {},
             notes={"equilibria": eqs},
         )  # fmt: skip
-        for c, eqs in listed.items()
+        for c, eqs in listed_equilibria(summary, member_ids).items()
     ]
-    # read back: the same parts render the very lines the summary holds
-    original = text.split("## Equilibria found", 1)[1]
+    original = summary.split("## Equilibria found", 1)[1].split("\n## ", 1)[0]
     if [x for x in equilibrium_lines(parts) if x.startswith("- c=")] != [
         x for x in original.splitlines() if x.startswith("- c=")
     ]:
-        raise SystemExit("the equilibria read back render other lines than the summary's")
+        raise ValueError("the equilibria read back render other lines than the summary's")
+    return parts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("summary", help="summary.md that lists the equilibria")
+    parser.add_argument("out", help="experiment folder with the trained population's runs")
+    parser.add_argument("--scenario", default="brussels-2025-04")
+    parser.add_argument("--write", help="write challenges.json and challenges.md here")
+    args = parser.parse_args()
+    options = Options(scenario=args.scenario)
+    parts = equilibrium_parts(Path(args.summary).read_text(), options)
     trained = sorted((Path(args.out) / "parts" / "trained").glob("axis-*.json"))
     parts += [Part.from_json(p.read_text()) for p in trained]
     challenges = russia_challenges(options, parts, Path(args.out))

@@ -379,3 +379,32 @@ def test_fact_five_needs_a_clear_gap_in_conversion(voting: float, verdict: str) 
     fact = findings._fact_five([part, token], "equilibrium+trained-russia", scenario)
     assert fact.verdict == verdict
     assert "token-force check not run in this population" in fact.evidence
+
+
+def test_listed_equilibria_read_back_from_a_summary() -> None:
+    """scripts/challenge_listed_equilibria.py reads the committed brussels summary's equilibria
+    back, line for line, and refuses a line it cannot read."""
+    import importlib.util
+
+    from reassurance.evaluation import experiment
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "challenge_listed_equilibria", root / "scripts" / "challenge_listed_equilibria.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    text = (root / "docs/results/us-commitment/brussels-2025-04/summary.md").read_text()
+    options = experiment.Options(scenario="brussels-2025-04")
+    parts = script.equilibrium_parts(text, options)
+    assert [p.setting.us_commitment for p in parts] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    first = parts[0].notes["equilibria"][0]
+    assert first["pooled"] and first["russia"] == "russia/opportunist(weak=0.3)"
+    assert set(first["members"].values()) == {"out"} and len(first["members"]) == 19
+    assert sum(eq["pooled"] for p in parts for eq in p.notes["equilibria"]) == 10
+    broken = text.replace("Russia `russia/negotiator`", "Russia russia/negotiator", 1)
+    with pytest.raises(ValueError, match="cannot read the equilibrium line"):
+        script.equilibrium_parts(broken, options)
+    renamed = text.replace(" uk=pct20", " ukk=pct20", 1)
+    with pytest.raises(ValueError, match="unknown member 'ukk'"):
+        script.equilibrium_parts(renamed, options)
