@@ -387,6 +387,30 @@ def test_sweeps_run_side_by_side_in_one_tune_run(tmp_path: Path, tiny_config: Pa
     assert started[a] < ended[b] and started[b] < ended[a], (started, ended)
 
 
+def test_sweeps_side_by_side_refuse_shared_folders_and_mixed_resources(
+    tmp_path: Path, tiny_config: Path, monkeypatch
+) -> None:
+    from reassurance.training import sweep as sweep_module
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("a refused run started Ray")
+
+    monkeypatch.setattr(sweep_module, "init_ray", no_ray)
+    Sweep = sweep_module.Sweep
+    one = load_settings(tiny_config, iterations=1)
+    two = load_settings(tiny_config, iterations=1, num_env_runners=1)
+    same = [Sweep(one, "usa.commitment", [0], 1, tmp_path / "a")] * 2
+    with pytest.raises(ValueError, match="need a folder each"):
+        sweep_module.run_sweeps(same, tmp_path)
+    mixed = [Sweep(one, "usa.commitment", [0], 1, tmp_path / "a"),
+             Sweep(two, "usa.commitment", [0], 1, tmp_path / "b")]  # fmt: skip
+    with pytest.raises(ValueError, match="same resources per trial"):
+        sweep_module.run_sweeps(mixed, tmp_path)
+    with pytest.raises(ValueError, match="no sweep to run"):
+        sweep_module.run_sweeps([], tmp_path)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "tune").exists()
+
+
 def test_sweep_rejects_unknown_parameters_before_training(tiny_config: Path) -> None:
     bad = _cli("sweep", "--config", str(tiny_config), "--param", "usa.committed_prio=0,1")
     assert bad.returncode == 2 and "committed_prio" in bad.stderr

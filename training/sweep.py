@@ -171,7 +171,7 @@ class Sweep:
                         update={
                             "overrides": {**self.settings.overrides, self.name: value},
                             "seed": seed,
-                        }  # fmt: skip
+                        }
                     ).model_dump(mode="json", by_alias=True),
                     "out": str(self.out),
                     "trial": _trial_name(self.name, value, seed),
@@ -238,6 +238,10 @@ def run_sweeps(
     sweeps = [_check(spec, address) for spec in sweeps]
     if not sweeps:
         raise ValueError("no sweep to run")
+    if len({spec.out for spec in sweeps}) < len(sweeps):
+        raise ValueError(
+            f"sweeps run side by side need a folder each; got {[str(s.out) for s in sweeps]}"
+        )
     placements = {json.dumps(_bundles(spec.settings)) for spec in sweeps}
     if len(placements) > 1:
         raise ValueError(
