@@ -64,13 +64,32 @@ def _processes(
     # spawn: each worker starts a clean interpreter (no copy of the parent's threads or locks)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_exit_with_parent
+        max_workers=workers, mp_context=context, initializer=_start_worker
     ) as pool:
         pending = {pool.submit(fn, *args, **kwargs): key for key, (args, kwargs) in jobs.items()}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future.result()
+
+
+def _start_worker() -> None:
+    """In a pool worker, before its first job: one thread per job, as Ray gives its tasks, and
+    an end with the parent (:func:`_exit_with_parent`).
+
+    Each job is given one CPU; torch's and OpenMP's default (a thread per core) in every worker
+    puts several spinning threads on each core: on 2 cores with 2 workers, the trained Russia's
+    forward passes in the equilibrium search spent most of their time waiting in OpenMP barriers.
+    ``OMP_NUM_THREADS``, if the user set it, is kept.
+    """
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ["OMP_NUM_THREADS"].isdigit() else 1
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    _exit_with_parent()
 
 
 def _exit_with_parent() -> None:

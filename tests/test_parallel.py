@@ -97,3 +97,21 @@ def test_pool_workers_end_when_their_parent_is_killed() -> None:
     for pid in left:
         os.kill(pid, 9)
     assert not left, f"workers {left} outlived their killed parent"
+
+
+def _threads() -> tuple[str | None, int]:
+    import torch
+
+    return os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()
+
+
+def test_process_workers_run_one_thread_per_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A thread per core in every worker oversubscribes the cores (OpenMP barriers spin).
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert dict(run_jobs(_threads, {"a": ((), {})}, workers=1, backend="processes")) == {
+        "a": ("1", 1)
+    }
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's choice is kept
+    assert dict(run_jobs(_threads, {"a": ((), {})}, workers=1, backend="processes")) == {
+        "a": ("2", 2)
+    }
