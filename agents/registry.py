@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reassurance.agents import doctrines as d
+from reassurance.agents.grid import GridProfile
 from reassurance.agents.policy import Policy, RandomPolicy
 from reassurance.envs.actions import ROLE_IDS, Role, agent_role
 
@@ -25,12 +26,15 @@ _CLASSES: tuple[type[Policy], ...] = (
     d.Holdout, d.AcceptsWithGuarantees,
 )  # fmt: skip
 _REGISTRY: dict[str, type[Policy]] = {f"{c.role}/{c.name}": c for c in _CLASSES}
+_ANALYSIS: dict[str, type[Policy]] = {f"{c.role}/{c.name}": c for c in (GridProfile,)}
+"""Agents that analyses seat by id (e.g. as fixed training opponents) but that are not players
+to list: :func:`list_agents` leaves them out, :func:`make` makes them."""
 
 
 def agent_class(agent_id: str) -> type[Policy]:
     """The class registered under ``agent_id`` (``role/name``)."""
     try:
-        return _REGISTRY[agent_id]
+        return _REGISTRY.get(agent_id) or _ANALYSIS[agent_id]
     except KeyError:
         raise ValueError(f"unknown agent {agent_id!r}; registered: {sorted(_REGISTRY)}") from None
 

@@ -50,18 +50,15 @@ from typing import Any
 import numpy as np
 
 from reassurance.agents import make
+from reassurance.agents.grid import GridMember, MemberStrategy, member_actions
 from reassurance.agents.policy import Policy, Seat
 from reassurance.envs import CoalitionVectorEnv, Scenario, load_scenario
 from reassurance.envs.actions import (
-    Commit,
     Condition,
     Contribution,
     MemberResponse,
-    PledgeChange,
     Role,
-    component_index,
 )
-from reassurance.envs.masks import apply_masks, split
 from reassurance.envs.metrics import SUMMARY
 from reassurance.envs.observation import ObservationView
 
@@ -86,34 +83,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- strategies
-
-
-@dataclass(frozen=True)
-class MemberStrategy:
-    """A member's standing strategy for the whole game.
-
-    ``level`` 0 stays out (no pledge, no deployment, protests violations). Otherwise the member
-    pledges, at its first move, ``level`` (1 token, 2 five, 3 ten, 4 twenty per cent of its
-    deployable troops) of ``kind`` on ``condition`` (unconditional, if the US signals at least a
-    conditional backstop, after a ceasefire), orders ``deploy`` every step (so the pledge
-    deploys as soon as its condition holds and its parliament, if it votes, approves), never
-    withdraws, gives no aid, and holds ``response`` against violations.
-    """
-
-    level: int
-    kind: Contribution = Contribution.GROUND
-    condition: Condition = Condition.UNCONDITIONAL
-    response: MemberResponse = MemberResponse.PROTEST
-
-    @property
-    def label(self) -> str:
-        if self.level == 0:
-            return "out"
-        level = ("token", "pct5", "pct10", "pct20")[self.level - 1]
-        return (
-            f"{level}/{self.kind.name.lower()}/{self.condition.name.lower()}/"
-            f"{self.response.name.lower()}"
-        )
 
 
 def _grid(
@@ -182,65 +151,6 @@ def russia_label(entry: tuple[str, dict[str, Any]]) -> str:
         return f"trained:{path.parent.parent.name}/{path.name}"
     shown = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
     return f"{agent}({shown})" if shown else agent
-
-
-def member_actions(
-    view: ObservationView, grid: Sequence[MemberStrategy], chosen: np.ndarray
-) -> np.ndarray:
-    """Actions ``[B, M, 6]`` of members playing ``grid[chosen[b, m]]`` (see
-    :class:`MemberStrategy`); ``view`` reads the members' observations ``[B, M, D]``."""
-    opening, standing = _action_tables(tuple(grid))
-    first = view.index("self_pledge") == 0
-    return np.where(first[..., None], opening[chosen], standing[chosen])
-
-
-@functools.lru_cache(maxsize=64)
-def _action_tables(grid: tuple[MemberStrategy, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Each strategy's action ``[G, 6]`` at a member's first move (nothing pledged yet), and
-    afterwards."""
-    opening = np.zeros((len(grid), 6), np.int64)
-    standing = np.zeros((len(grid), 6), np.int64)
-    pledge = component_index(Role.MEMBER, "pledge")
-    for g, s in enumerate(grid):
-        for table in (opening, standing):
-            table[g, pledge] = PledgeChange.KEEP
-            table[g, component_index(Role.MEMBER, "commit")] = (
-                Commit.DEPLOY if s.level > 0 else Commit.HOLD
-            )
-            table[g, component_index(Role.MEMBER, "response")] = (
-                s.response if s.level > 0 else MemberResponse.PROTEST
-            )
-        if s.level > 0:
-            opening[g, pledge] = s.level + 1
-            opening[g, component_index(Role.MEMBER, "contribution")] = s.kind
-            opening[g, component_index(Role.MEMBER, "condition")] = s.condition
-    opening.flags.writeable = standing.flags.writeable = False
-    return opening, standing
-
-
-class GridMember(Policy):
-    """A member playing one :class:`MemberStrategy` of the analyser's grid, as a policy (to set
-    a grid strategy beside other policies, e.g. to test whether trained members could gain by
-    switching to one). Stateless; draws nothing."""
-
-    name = "grid"
-    role = "member"
-    doctrine = "Plays one standing strategy of the equilibrium analyser's grid."
-    tags = frozenset({"analysis"})
-
-    def __init__(self, strategy: MemberStrategy) -> None:
-        super().__init__(strategy=strategy.label)
-        self.strategy = strategy
-
-    @property
-    def id(self) -> str:
-        return f"member/grid:{self.strategy.label}"
-
-    def act_batch(self, observations: np.ndarray, masks: np.ndarray, rng: Any) -> np.ndarray:
-        view = ObservationView(self.seat.layout, observations)
-        chosen = np.zeros(len(observations), np.int64)
-        action = member_actions(view, (self.strategy,), chosen)
-        return apply_masks(action, split(masks, Role.MEMBER))
 
 
 # ----------------------------------------------------------------------------- the game

@@ -63,11 +63,12 @@ from reassurance.evaluation.equilibrium import (
     Game,
     GridMember,
     MemberStrategy,
+    evaluate_profiles,
     find_equilibria,
     russia_label,
     trained_russia,
 )
-from reassurance.evaluation.findings import POPULATIONS, write_outputs
+from reassurance.evaluation.findings import DEFAULT_POPULATIONS, POPULATIONS, write_outputs
 from reassurance.runtime import BACKENDS
 from reassurance.runtime import commit as commit_of_checkout
 
@@ -139,10 +140,11 @@ class Options:
     scenario: str = "classroom"
     quick: bool = False
     seeds: int | None = None
-    populations: tuple[str, ...] = POPULATIONS
+    populations: tuple[str, ...] = DEFAULT_POPULATIONS
     commitments: tuple[float, ...] | None = None
     checks: bool = True  # the targeted settings of facts 4 and 5
     grid: tuple[MemberStrategy, ...] | None = None  # the members' grid, if not the default
+    psro_steps: int | None = None  # steps of equilibrium+psro (default 2; quick 1)
 
     @property
     def eval_seeds(self) -> list[int]:
@@ -171,6 +173,12 @@ class Options:
 
     @property
     def train_seeds(self) -> int:
+        return 1 if self.quick else 2
+
+    @property
+    def psro_step_count(self) -> int:
+        if self.psro_steps is not None:
+            return self.psro_steps
         return 1 if self.quick else 2
 
 
@@ -232,6 +240,21 @@ WITH_TRAINED_RUSSIA = "equilibrium+trained-russia"
 setting (greedily), besides its doctrines."""
 
 
+def _game(options: Options, setting: Setting, russia_runs: Sequence[str] = ()) -> Game:
+    """The analyser's game of a setting: the members' grid (a token force only, in token
+    settings), Russia's doctrines and the Russia policies of ``russia_runs`` (played greedily)."""
+    grid = options.member_grid
+    if setting.kind == "token":  # every member holds a token ground force; only Russia chooses
+        grid = (MemberStrategy(1, Contribution.GROUND, Condition.UNCONDITIONAL),)
+    return Game(
+        scenario=options.scenario,
+        usa=setting.us_policy,
+        overrides=setting.overrides(),
+        member_grid=grid,
+        russia_grid=(*RUSSIA_GRID, *(trained_russia(run) for run in russia_runs)),
+    )
+
+
 def _equilibrium_part(
     options: Options,
     setting: Setting,
@@ -239,16 +262,8 @@ def _equilibrium_part(
     russia_runs: Sequence[str] = (),
 ) -> Part:
     started = time.perf_counter()
-    grid = options.member_grid
-    if setting.kind == "token":  # every member holds a token ground force; only Russia chooses
-        grid = (MemberStrategy(1, Contribution.GROUND, Condition.UNCONDITIONAL),)
-    game = Game(
-        scenario=options.scenario,
-        usa=setting.us_policy,
-        overrides=setting.overrides(),
-        member_grid=grid,
-        russia_grid=(*RUSSIA_GRID, *(trained_russia(run) for run in russia_runs)),
-    )
+    game = _game(options, setting, russia_runs)
+    grid = game.member_grid
     seeds = np.array(options.eval_seeds, np.int64)
     searches, equilibria = find_equilibria(
         game,
@@ -355,6 +370,21 @@ def _doctrine_part(options: Options, setting: Setting, population: str) -> Part:
 # ----------------------------------------------------------------------------- trained
 
 
+def _train_settings(options: Options, train: list[str], opponents: dict[str, Any]) -> Any:
+    """The experiment's PPO settings: ``train`` learn, ``opponents`` are fixed."""
+    from reassurance.training.config import load_settings
+
+    return load_settings(
+        "ppo",
+        scenario=options.scenario,
+        iterations=options.train_iterations,
+        checkpoint_every=min(10, options.train_iterations),
+        ppo={"train_batch_size": 256 if options.quick else 2048, "minibatch_size": 128},
+        train=train,
+        opponents=opponents,
+    )
+
+
 def training_groups(
     options: Options, settings: Sequence[Setting]
 ) -> list[tuple[str, list[Setting], Any]]:
@@ -363,18 +393,9 @@ def training_groups(
     form one group in which the members, Russia and the US (one policy over its types) learn;
     each fixed US doctrine is a group in which the members and Russia learn. Runs checkpoint
     every 10 iterations, so a killed run resumes from its last checkpoint."""
-    from reassurance.training.config import load_settings
 
     def trainer(train: list[str], opponents: dict[str, Any]) -> Any:
-        return load_settings(
-            "ppo",
-            scenario=options.scenario,
-            iterations=options.train_iterations,
-            checkpoint_every=min(10, options.train_iterations),
-            ppo={"train_batch_size": 256 if options.quick else 2048, "minibatch_size": 128},
-            train=train,
-            opponents=opponents,
-        )
+        return _train_settings(options, train, opponents)
 
     axis = [s for s in settings if s.kind == "axis"]
     groups: list[tuple[str, list[Setting], Any]] = []
@@ -517,7 +538,9 @@ def _best_deviations(
     return out
 
 
-def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> list[dict[str, Any]]:
+def russia_challenges(
+    options: Options, parts: Sequence[Part], out: Path, previous: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """Do the equilibria survive a trained Russia? Against each pooled equilibrium of a setting
     that also has a trained population, Russia's gain in return (reward units) from switching
     from its equilibrium doctrine to each trained Russia policy of that setting (averaged over
@@ -525,7 +548,9 @@ def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> lis
     threshold-met rate and Russia's escalation under each. The equilibria were found with
     Russia choosing among its doctrines only: a clearly positive gain means the profile is no
     equilibrium once Russia may play what it learned. The runs are those of the experiment
-    folder ``out`` (see :func:`trained_runs`)."""
+    folder ``out`` (see :func:`trained_runs`); where a setting's runs are gone (a results
+    folder kept without its 100 MB of checkpoints), its challenges in ``previous`` (the folder's
+    last ``challenges.json``) are kept rather than lost."""
     trained = {p.setting for p in parts if p.population == "trained"}
     strategies = {s.label: s for s in (*MEMBER_GRID, *QUICK_MEMBER_GRID)}
     russia_entries = {russia_label(entry): entry for entry in RUSSIA_GRID}
@@ -539,6 +564,8 @@ def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> lis
         setting = part.setting
         runs = trained_runs(out, setting)
         if not runs:
+            key = (setting.kind, setting.us_commitment, setting.us_policy)
+            found += [c for c in previous if (c["kind"], c["us_commitment"], c["us_policy"]) == key]
             continue
         overrides = setting.overrides()
         for eq in part.notes["equilibria"]:
@@ -597,6 +624,200 @@ def russia_challenges(options: Options, parts: Sequence[Part], out: Path) -> lis
     return found
 
 
+# ----------------------------------------------------------------------------- psro
+
+PSRO = "equilibrium+psro"
+"""The equilibrium population that Russia's response oracle moves: policy-space response
+oracles (PSRO) from the ``equilibrium`` population. Each step trains Russia's best response (PPO,
+Russia alone learning) against the previous step's equilibrium (its members' strategies, the
+setting's US and Ukraine), adds it to Russia's strategies and searches again; the members'
+oracle is their exact best response on the grid. Step 1 starts from the equilibria Russia's
+doctrines allow."""
+
+
+def psro_target(part: Part) -> dict[str, Any]:
+    """The equilibrium of ``part`` that Russia's next best response trains against: the pooled
+    one that most starts reached (the first of those)."""
+    pooled = [eq for eq in part.notes["equilibria"] if eq.get("pooled", True)]
+    return max(pooled, key=lambda eq: len(eq["starts"]))
+
+
+def psro_folder(out: Path, setting: Setting) -> Path:
+    """Where ``equilibrium+psro`` keeps a setting's steps: ``step<k>/`` (Russia's training
+    runs of step k) and ``step<k>.json`` (the search of step k, a part)."""
+    return out / "psro" / setting.key
+
+
+def psro_runs(out: Path, setting: Setting, step: int) -> list[Path]:
+    """Russia's best responses of steps 1..``step`` (finished runs, step by step, in seed order)."""
+    from reassurance.training.run import latest_checkpoint
+
+    runs = [
+        run
+        for k in range(1, step + 1)
+        for run in sorted((psro_folder(out, setting) / f"step{k}" / "trials").glob("*"))
+    ]
+    return [run for run in runs if latest_checkpoint(run) is not None]
+
+
+def psro_training(options: Options, setting: Setting, target: dict[str, Any]) -> Any:
+    """Training settings of Russia's best response to ``target`` (an equilibrium of the
+    setting, as its part's notes hold it): Russia learns; the members play the target's
+    strategies (``member/grid-profile``), the US and Ukraine play as in the analyser's game."""
+    member_ids = [m.id for m in load_scenario(options.scenario).members]
+    profile = [target["members"][m] for m in member_ids]
+    return _train_settings(
+        options,
+        ["russia"],
+        {
+            "member": {"agent": "member/grid-profile", "params": {"strategies": profile}},
+            "usa": {"agent": setting.us_policy},
+            "ukraine": {"agent": Game.ukraine},
+        },
+    )
+
+
+def _psro_step(
+    options: Options,
+    setting: Setting,
+    step: int,
+    target: dict[str, Any],
+    runs: Sequence[str],
+    new_runs: Sequence[str],
+) -> str:
+    """One step's part as JSON (a parallel job): the search with Russia's strategies grown by
+    ``new_runs``, and how much those best responses gain Russia against ``target``, paired on the
+    evaluation seeds (reward units, bootstrap 95% CI), with the threshold-met rate and Russia's
+    escalation before and after."""
+    part = _equilibrium_part(options, setting, PSRO, runs)
+    game = _game(options, setting, runs)
+    labels = [russia_label(entry) for entry in game.russia_grid]
+    grid = [s.label for s in game.member_grid]
+    member_ids = part.member_ids
+    profile = np.array([grid.index(target["members"][m]) for m in member_ids], np.int64)
+    responses = [labels.index(russia_label(trained_russia(run))) for run in new_runs]
+    russia = np.array([labels.index(target["russia"]), *responses], np.int64)
+    seeds = np.array(options.eval_seeds, np.int64)
+    n = len(seeds)
+    outcome = evaluate_profiles(
+        game,
+        np.tile(profile, (len(russia) * n, 1)),
+        np.repeat(russia, n),
+        np.tile(seeds, len(russia)),
+    )
+    returns = outcome.russia_returns.reshape(len(russia), n)
+    gains = (returns[1:] - returns[0]).mean(axis=0)
+    draws = np.random.default_rng(0).integers(0, n, (1000, n))
+    low, high = np.percentile(gains[draws].mean(axis=1), [2.5, 97.5])
+    mean = float(gains.mean())
+
+    def figure(name: str) -> list[float]:
+        values = outcome.summaries[name].reshape(len(russia), n)
+        return [float(values[0].mean()), float(values[1:].mean())]
+
+    part.notes["psro"] = {
+        "step": step,
+        "target": {
+            "russia": target["russia"],
+            "starts": list(target["starts"]),
+            "contributors": sum(label != "out" for label in target["members"].values()),
+            "members": dict(target["members"]),
+        },
+        "new_runs": list(new_runs),
+        "gain": mean,
+        "ci": [min(float(low), mean), max(float(high), mean)],
+        "threshold_met": figure("threshold_met"),
+        "russia_escalation": figure("russia_escalation"),
+        "found": [
+            {
+                "russia": eq["russia"],
+                "starts": eq["starts"],
+                "status": eq["status"],
+                "pooled": eq.get("pooled", True),
+                "contributors": sum(label != "out" for label in eq["members"].values()),
+            }
+            for eq in part.notes["equilibria"]
+        ],
+    }
+    return part.to_json()
+
+
+def _psro_parts(
+    options: Options,
+    settings: Sequence[Setting],
+    out: Path,
+    *,
+    address: str | None,
+    workers: int | None,
+    backend: str,
+) -> Iterator[Part]:
+    """Run the steps of :data:`PSRO` for ``settings`` (each step's trainings as one Tune run,
+    then its searches in parallel), yielding each setting's final part, whose notes hold every
+    step's. A setting stops early when the members of the equilibrium to train against are
+    those of the step before (Russia's best response to them is already in its set; the
+    training would repeat itself, seed for seed). Finished steps (``step<k>.json``) are not run
+    again; training runs resume from their checkpoints. A part's wall time is its steps'
+    searches and their share of the training (measured in the session that trained)."""
+    from reassurance.runtime import run_jobs
+    from reassurance.training.sweep import Sweep, run_sweeps
+
+    previous = {s: Part.from_json(_part_path(out, "equilibrium", s).read_text()) for s in settings}
+    history: dict[Setting, list[dict[str, Any]]] = {s: [] for s in settings}
+    active = list(settings)
+    for step in range(1, options.psro_step_count + 1):
+        targets = {s: psro_target(previous[s]) for s in active}
+        active = [
+            s
+            for s in active
+            if not history[s] or history[s][-1]["target"]["members"] != targets[s]["members"]
+        ]
+        done = {s: psro_folder(out, s) / f"step{step}.json" for s in active}
+        need = [s for s in active if not done[s].is_file()]
+        if need:
+            specs = [
+                Sweep(
+                    psro_training(options, s, targets[s]),
+                    "usa.commitment",
+                    [s.us_commitment],
+                    options.train_seeds,
+                    psro_folder(out, s) / f"step{step}",
+                )
+                for s in need
+            ]
+            started = time.perf_counter()
+            run_sweeps(specs, out / "psro" / f"tune-step{step}", address=address,
+                       echo=lambda line: None)  # fmt: skip
+            share = (time.perf_counter() - started) / len(need)
+            jobs = {}
+            for s in need:
+                runs = psro_runs(out, s, step)
+                new = [r for r in runs if r.parent.parent.name == f"step{step}"]
+                if len(new) != options.train_seeds:
+                    raise RuntimeError(
+                        f"{PSRO} step {step} of {s.key}: {len(new)} of {options.train_seeds} "
+                        f"training runs finished in {psro_folder(out, s) / f'step{step}'}"
+                    )
+                jobs[s] = ((options, s, step, targets[s], [str(r) for r in runs],
+                            [str(r) for r in new]), {})  # fmt: skip
+            for s, part_json in run_jobs(
+                _psro_step, jobs, workers=workers, backend=backend, address=address
+            ):
+                part = Part.from_json(part_json)
+                _save(done[s], replace(part, wall_s=part.wall_s + share).to_json())
+        for s in active:
+            previous[s] = Part.from_json(done[s].read_text())
+            history[s].append(previous[s].notes["psro"])
+    for s in settings:
+        final = previous[s]
+        final.wall_s = sum(
+            Part.from_json((psro_folder(out, s) / f"step{note['step']}.json").read_text()).wall_s
+            for note in history[s]
+        )
+        final.notes["psro"] = history[s]
+        final.notes["psro_steps"] = options.psro_step_count
+        yield final
+
+
 # ----------------------------------------------------------------------------- running
 
 
@@ -630,7 +851,7 @@ def plan_parts(options: Options) -> list[tuple[str, Setting]]:
     plan = [
         (population, setting)
         for population in options.populations
-        if population not in ("trained", WITH_TRAINED_RUSSIA)
+        if population not in ("trained", WITH_TRAINED_RUSSIA, PSRO)
         for setting in settings
     ]
     if "equilibrium" in options.populations and options.checks:
@@ -639,6 +860,8 @@ def plan_parts(options: Options) -> list[tuple[str, Setting]]:
         plan += [("trained", setting) for setting in settings]
     if WITH_TRAINED_RUSSIA in options.populations:  # needs the trained runs: after them
         plan += [(WITH_TRAINED_RUSSIA, setting) for setting in settings]
+    if PSRO in options.populations:  # starts from the equilibrium parts: after them
+        plan += [(PSRO, setting) for setting in settings]
     return plan
 
 
@@ -685,7 +908,14 @@ def run_experiment(
         disable=not progress,
         dynamic_ncols=True,
     )
-    later = ("trained", WITH_TRAINED_RUSSIA)
+    later = ("trained", WITH_TRAINED_RUSSIA, PSRO)
+    if PSRO in options.populations and "equilibrium" not in options.populations:
+        raise ValueError(
+            f"--populations {','.join(options.populations)}: {PSRO} starts from the "
+            "equilibrium population's equilibria; add equilibrium"
+        )
+    if options.psro_step_count < 1:
+        raise ValueError(f"--psro-steps {options.psro_step_count}: at least 1")
     to_train = {s for pop, s in missing if pop == "trained"}
     lacking = [s.key for pop, s in missing if pop == WITH_TRAINED_RUSSIA
                and s not in to_train and not trained_runs(out, s)]  # fmt: skip
@@ -722,11 +952,20 @@ def run_experiment(
     ):
         _save(_part_path(out, population, setting), part_json)
         bar.update(1)
+    psro = [s for pop, s in missing if pop == PSRO]
+    if psro:
+        for part in _psro_parts(
+            options, psro, out, address=address, workers=workers, backend=backend
+        ):
+            _save(_part_path(out, PSRO, part.setting), part.to_json())
+            bar.update(1)
     bar.close()
     parts = [Part.from_json(_part_path(out, p, s).read_text()) for p, s in plan]
     wall = time.perf_counter() - started
     command = command or f"run_experiment({options})"
-    challenges = russia_challenges(options, parts, out)
+    kept = out / "challenges.json"
+    previous = json.loads(kept.read_text()) if kept.is_file() else []
+    challenges = russia_challenges(options, parts, out, previous)
     return write_outputs(
         options, parts, out, wall_s=wall, command=command, echo=echo, challenges=challenges
     )
@@ -757,7 +996,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds {args.seeds}: need at least 2")
     if args.workers is not None and args.workers < 0:
         raise ValueError(f"--workers {args.workers}: 0 (in this process) or more")
-    populations = tuple(args.populations.split(",")) if args.populations else POPULATIONS
+    populations = tuple(args.populations.split(",")) if args.populations else DEFAULT_POPULATIONS
     unknown = sorted(set(populations) - set(POPULATIONS))
     if unknown:
         raise ValueError(f"--populations: unknown {unknown}; populations: {', '.join(POPULATIONS)}")
@@ -769,7 +1008,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         populations=populations,
         commitments=_commitments(args.commitments),
+        psro_steps=args.psro_steps,
     )
+    if args.psro_steps is not None and args.psro_steps < 1:
+        raise ValueError(f"--psro-steps {args.psro_steps}: at least 1")
     out = args.out or f"results/us-commitment-{Path(scenario).stem}"
     run_experiment(
         options,
@@ -810,6 +1052,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where the equilibrium and doctrine parts run: Ray (default) or local processes "
         "(the trained population always trains on Ray)",
     )
-    parser.add_argument("--populations", help=f"comma-separated subset of {','.join(POPULATIONS)}")
+    parser.add_argument(
+        "--populations",
+        help=f"comma-separated subset of {','.join(POPULATIONS)} (default: all but {PSRO})",
+    )
+    parser.add_argument(
+        "--psro-steps",
+        type=int,
+        help=f"steps of {PSRO}: Russia's best response trained and added (default 2; quick 1)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_cmd_experiment)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Fact",
+    "DEFAULT_POPULATIONS",
     "POPULATIONS",
     "KEY_METRICS",
     "bootstrap",
@@ -38,11 +39,16 @@ __all__ = [
 POPULATIONS = (
     "equilibrium",
     "equilibrium+trained-russia",
+    "equilibrium+psro",
     "trained",
     "doctrines",
     "doctrines+conditional-on-us",
 )
 """The populations of the experiment, in the order tables and plots show them."""
+DEFAULT_POPULATIONS = tuple(p for p in POPULATIONS if p != "equilibrium+psro")
+"""The populations a run measures unless ``--populations`` names others: all but
+``equilibrium+psro``, which trains Russia again at every step (on brussels-2025-04, about an
+hour and a half of 2 cores per step)."""
 KEY_METRICS = (
     "contributors",
     "contributors_ground",
@@ -615,6 +621,7 @@ def _summary(
     lines += equilibrium_lines(parts)
     lines += _deviation_lines(parts)
     lines += challenge_lines(challenges)
+    lines += psro_lines(parts)
     lines += [
         "",
         "`member/conditional-on-us` is scripted to follow the US signal: the "
@@ -642,6 +649,57 @@ def equilibrium_lines(parts: Sequence[Part]) -> list[str]:
                 f"epsilon {eps[0]:.3f}, CI {eps[1]:.3f}..{eps[2]:.3f}): "
                 f"Russia `{eq['russia']}`; {members or 'every member stays out'}"
             )
+    return lines
+
+
+def psro_lines(parts: Sequence[Part]) -> list[str]:
+    """The summary's "Policy-space response oracles": per setting and step, the equilibrium
+    Russia's best response trained against, what switching to it gains Russia (with its CI,
+    the threshold-met rate and Russia's escalation before and after), and the equilibria the
+    search then found."""
+    steps = [p for p in parts if p.population == "equilibrium+psro" and p.notes.get("psro")]
+    if not steps:
+        return []
+    lines = [
+        "",
+        "## Policy-space response oracles (`equilibrium+psro`)",
+        "",
+        "Each step trains Russia's best response (PPO, Russia alone learning) against the "
+        "previous step's equilibrium (the one most starts reached; step 1: the `equilibrium` "
+        "population's), adds it to Russia's strategies and searches again. A gain whose CI "
+        "is above 0 means that equilibrium did not survive a Russia that learned against it.",
+        "",
+        "| setting | step | trained against | Russia's gain (95% CI) | threshold met | "
+        "Russia escalation | equilibria found (pooled) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for part in steps:
+        s = part.setting
+        where = f"c={s.us_commitment:g}" if s.kind == "axis" else f"`{s.us_policy}`"
+        for note in part.notes["psro"]:
+            target = note["target"]
+            found = "; ".join(
+                f"`{eq['russia']}`, {eq['contributors']} contributing ({len(eq['starts'])} starts)"
+                for eq in note["found"]
+                if eq["pooled"]
+            )
+            met, esc = note["threshold_met"], note["russia_escalation"]
+            lines.append(
+                f"| {where} | {note['step']} | `{target['russia']}`, {target['contributors']} "
+                f"contributing | {_gain(note)} | {met[0]:.2f} -> {met[1]:.2f} | "
+                f"{esc[0]:.1f} -> {esc[1]:.1f} | {found} |"
+            )
+    stopped = [
+        p for p in steps if len(p.notes["psro"]) < p.notes.get("psro_steps", len(p.notes["psro"]))
+    ]
+    if stopped:
+        lines += [
+            "",
+            "Stopped before the last step, because the equilibrium to train against had the "
+            "members of the step before (Russia's best response to them is already in its set): "
+            + ", ".join(f"{p.setting.key} after step {len(p.notes['psro'])}" for p in stopped)
+            + ".",
+        ]
     return lines
 
 
@@ -740,7 +798,7 @@ def _plots(parts: Sequence[Part], rows: Sequence[Mapping[str, Any]], out: Path) 
     colours = dict(
         zip(
             POPULATIONS,
-            ("tab:blue", "tab:purple", "tab:green", "tab:orange", "tab:gray"),
+            ("tab:blue", "tab:purple", "tab:red", "tab:green", "tab:orange", "tab:gray"),
             strict=True,
         )
     )

@@ -408,3 +408,76 @@ def test_listed_equilibria_read_back_from_a_summary() -> None:
     renamed = text.replace(" uk=pct20", " ukk=pct20", 1)
     with pytest.raises(ValueError, match="unknown member 'ukk'"):
         script.equilibrium_parts(renamed, options)
+
+
+def test_psro_trains_russia_against_each_equilibrium_and_resumes(tmp_path: Path, monkeypatch):
+    """equilibrium+psro: refused without the equilibrium population; each step trains Russia
+    (alone) against the previous equilibrium's members as a grid profile, adds the runs to
+    Russia's grid and searches again; a setting stops when the members to train against are
+    unchanged; a rerun trains and searches nothing."""
+    from reassurance.agents import make
+    from reassurance.envs.actions import Condition, Contribution
+    from reassurance.evaluation import equilibrium, experiment
+    from reassurance.evaluation.equilibrium import MemberStrategy
+    from reassurance.training import sweep
+
+    grid = (MemberStrategy(0), MemberStrategy(4, Contribution.GROUND, Condition.UNCONDITIONAL))
+    options = experiment.Options(
+        scenario="classroom", quick=True, seeds=2, commitments=(0.0, 1.0), checks=False,
+        populations=("equilibrium", experiment.PSRO), grid=grid, psro_steps=2,
+    )  # fmt: skip
+    alone = dataclasses.replace(options, populations=(experiment.PSRO,))
+    with pytest.raises(ValueError, match="starts from the equilibrium population's .* add equi"):
+        experiment.run_experiment(alone, tmp_path / "none", workers=0, progress=False)
+    trained: list[list] = []
+    monkeypatch.setattr(sweep, "run_sweeps", lambda specs, storage, **kw: trained.append(specs))
+    monkeypatch.setattr(
+        experiment, "psro_runs",
+        lambda out, s, step: [experiment.psro_folder(out, s) / f"step{k}" / "trials" /
+                              f"commitment={s.us_commitment}_seed=0" for k in range(1, step + 1)],
+    )  # fmt: skip
+    monkeypatch.setattr(equilibrium, "_trained_policy", lambda path, role: make("russia/hawk"))
+    real_target = experiment.psro_target
+
+    def target(part):  # step 1 trains against everyone out: settings with a force go on
+        found = real_target(part)
+        if part.population == "equilibrium":
+            return {**found, "members": {m: "out" for m in found["members"]}}
+        return found
+
+    monkeypatch.setattr(experiment, "psro_target", target)
+    out = tmp_path / "exp"
+    experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
+    members = {"uk": "out", "france": "out", "germany": "out"}
+    [c0] = [spec for spec in trained[0] if spec.out.parent.name == "axis-c0.00"]
+    assert tuple(c0.settings.train) == ("russia",) and c0.out.name == "step1"
+    assert c0.settings.opponents["member"].agent == "member/grid-profile"
+    assert c0.settings.opponents["member"].params["strategies"] == [
+        members[m] for m in ("uk", "france", "germany")
+    ]
+    assert c0.settings.opponents["usa"].agent == "usa/by-type"
+    assert len(trained[0]) == 4  # every setting trains at step 1
+    finals = sorted((out / "parts" / "equilibrium_psro").glob("*.json"))
+    assert len(finals) == 4
+    retrained = {spec.out.parent.name for spec in trained[1]} if len(trained) > 1 else set()
+    for path in finals:
+        part = json.loads(path.read_text())
+        steps = part["notes"]["psro"]
+        assert [note["step"] for note in steps] == list(range(1, len(steps) + 1))
+        assert part["notes"]["russia_runs"][-1].endswith("_seed=0")
+        note = steps[0]
+        assert note["ci"][0] <= note["gain"] <= note["ci"][1]
+        step1 = experiment.Part.from_json((out / "psro" / path.stem / "step1.json").read_text())
+        unchanged = real_target(step1)["members"] == note["target"]["members"]
+        assert (len(steps) == 1) == unchanged == (path.stem not in retrained)
+        assert (out / "psro" / path.stem / "step2.json").is_file() == (len(steps) == 2)
+    assert retrained and len(retrained) < 4  # both: settings that went on, and that stopped
+    summary = (out / "summary.md").read_text()
+    assert "## Policy-space response oracles (`equilibrium+psro`)" in summary
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert {r["population"] for r in rows} == {"equilibrium", experiment.PSRO}
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("*.json")}
+    calls = len(trained)
+    experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
+    assert len(trained) == calls
+    assert {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("*.json")} == stamps
