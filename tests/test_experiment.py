@@ -481,3 +481,26 @@ def test_psro_trains_russia_against_each_equilibrium_and_resumes(tmp_path: Path,
     experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
     assert len(trained) == calls
     assert {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("*.json")} == stamps
+
+
+def test_challenges_of_settings_without_runs_are_kept() -> None:
+    """A results folder kept without its checkpoints: rerunning the experiment keeps the
+    challenges it had for those settings instead of writing none."""
+    from reassurance.envs.metrics import SUMMARY
+    from reassurance.evaluation import experiment
+
+    options = experiment.Options(scenario="classroom", seeds=2)
+    axis = experiment.Setting("axis", 0.0, "usa/by-type")
+    other = experiment.Setting("axis", 1.0, "usa/by-type")
+    metrics = {f.name: [0.0] * 2 for f in SUMMARY}
+    eq = {"members": {"uk": "out", "france": "out", "germany": "out"},
+          "russia": "russia/hawk", "starts": ["all out"], "pooled": True}  # fmt: skip
+    parts = [
+        experiment.Part(population, setting, options.eval_seeds, metrics,
+                        notes={"equilibria": [eq]} if population == "equilibrium" else {})
+        for population in ("equilibrium", "trained") for setting in (axis, other)
+    ]  # fmt: skip
+    kept = {"kind": "axis", "us_commitment": 0.0, "us_policy": "usa/by-type", "gain": 2.5}
+    gone = {"kind": "doctrine", "us_commitment": 0.3, "us_policy": "usa/disengaged", "gain": 1.0}
+    found = experiment.russia_challenges(options, parts, Path("/nonexistent"), [kept, gone])
+    assert found == [kept]  # the setting still measured keeps its entry; no other is invented
