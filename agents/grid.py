@@ -162,7 +162,16 @@ class GridProfile(Policy):
     doctrine = "Each member plays its own standing strategy of the analyser's grid (a profile)."
     tags = frozenset({"analysis"})
 
-    def __init__(self, strategies: Sequence[str] = ()) -> None:
+    def __init__(self, strategies: Sequence[str]) -> None:
+        if (
+            isinstance(strategies, str)
+            or not strategies
+            or not all(isinstance(s, str) for s in strategies)
+        ):
+            raise ValueError(
+                f"member/grid-profile strategies {strategies!r}: a list of strategy labels, one "
+                "per member in scenario order (e.g. ['out', 'pct20/ground/unconditional/protest'])"
+            )
         super().__init__(strategies=list(strategies))
         self.grid = tuple(dict.fromkeys(MemberStrategy.from_label(s) for s in strategies))
         self._chosen = np.array(

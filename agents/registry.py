@@ -36,7 +36,10 @@ def agent_class(agent_id: str) -> type[Policy]:
     try:
         return _REGISTRY.get(agent_id) or _ANALYSIS[agent_id]
     except KeyError:
-        raise ValueError(f"unknown agent {agent_id!r}; registered: {sorted(_REGISTRY)}") from None
+        raise ValueError(
+            f"unknown agent {agent_id!r}; registered: {sorted(_REGISTRY)}; for analyses: "
+            f"{sorted(_ANALYSIS)}"
+        ) from None
 
 
 def make(agent_id: str, **params: Any) -> Policy:

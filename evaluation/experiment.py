@@ -14,6 +14,11 @@ incentive-driven population on the same evaluation seeds in every setting:
      Russia policies trained in the setting (population 3's runs, played greedily): one step of
      policy-space response oracles, so that equilibria which only hold against Russia's
      doctrines show as such;
+  2b. ``equilibrium+psro`` (not run unless ``--populations`` names it; ``--psro-steps``, default 2):
+     policy-space response oracles in Russia's direction from population 1: each step trains
+     Russia's best response (PPO, Russia alone learning) against the members of the last
+     step's equilibrium, adds it to Russia's strategies and searches again; a setting stops
+     when the members it would train against are unchanged;
   3. ``trained``: members, Russia and (on the axis) the US, trained by RLlib in the setting with
      the sweep machinery (:mod:`reassurance.training.sweep`), then played on the evaluation
      seeds, and tested: can a member gain by switching to a grid strategy, or Russia to a
@@ -33,7 +38,9 @@ ci_high, n: bootstrap 95% CIs that resample seeds), ``plots/*.png`` (each key me
 commitment, one line per population with its CI band; the doctrine settings beside them),
 ``headline.png``, ``summary.md`` (GAME.md's stylized facts per population with the evidence,
 the tipping point with a CI, substitution and complementarity), and ``parts/`` (one JSON per
-population and setting: a rerun skips finished parts, so a killed run resumes where it was).
+population and setting: a rerun skips finished parts, so a killed run resumes where it was);
+``trained/`` and ``psro/`` hold the training runs (``psro/<setting>/step<k>.json``: each
+finished step, so a killed run resumes at its step).
 """
 
 from __future__ import annotations
@@ -638,7 +645,12 @@ doctrines allow."""
 def psro_target(part: Part) -> dict[str, Any]:
     """The equilibrium of ``part`` that Russia's next best response trains against: the pooled
     one that most starts reached (the first of those)."""
-    pooled = [eq for eq in part.notes["equilibria"] if eq.get("pooled", True)]
+    pooled = [eq for eq in part.notes.get("equilibria", []) if eq.get("pooled", True)]
+    if not pooled:
+        raise ValueError(
+            f"the {part.population} part of {part.setting.key} lists no pooled equilibrium to "
+            "train Russia's best response against"
+        )
     return max(pooled, key=lambda eq: len(eq["starts"]))
 
 
@@ -658,6 +670,45 @@ def psro_runs(out: Path, setting: Setting, step: int) -> list[Path]:
         for run in sorted((psro_folder(out, setting) / f"step{k}" / "trials").glob("*"))
     ]
     return [run for run in runs if latest_checkpoint(run) is not None]
+
+
+def _check_psro_target(
+    options: Options, setting: Setting, step: int, target: dict[str, Any], out: Path
+) -> None:
+    """Before step ``step`` of ``setting`` trains: the target's strategies are on the members'
+    grid, and the step's folder, if a killed run left one, was made against the same target
+    (else it is refused, naming both); a new folder records the target."""
+    grid = {s.label for s in _game(options, setting).member_grid}
+    off = sorted({label for label in target["members"].values()} - grid)
+    if off:
+        raise ValueError(
+            f"{PSRO} step {step} of {setting.key}: the equilibrium to train against plays "
+            f"{off}, not on the members' grid of this run ({len(grid)} strategies; were the "
+            "equilibrium parts made with another grid?)"
+        )
+    folder = psro_folder(out, setting) / f"step{step}"
+    record = folder / "target.json"
+    wanted = {"members": target["members"], "russia": target["russia"]}
+    if record.is_file():
+        made = json.loads(record.read_text())
+        if made != wanted:
+            raise ValueError(
+                f"{PSRO} step {step} of {setting.key}: {folder} was made against {made}, but "
+                f"the equilibrium to train against is now {wanted} (were the equilibrium parts "
+                f"made again?); delete {psro_folder(out, setting)} to run its steps again"
+            )
+        return
+    done = psro_folder(out, setting) / f"step{step}.json"
+    if done.is_file():  # a finished step made before target.json existed: read its notes
+        note = Part.from_json(done.read_text()).notes["psro"]
+        if note["target"]["members"] != wanted["members"]:
+            raise ValueError(
+                f"{PSRO} step {step} of {setting.key}: {done} was trained against "
+                f"{note['target']['members']}, but the equilibrium to train against is now "
+                f"{wanted['members']}; delete {psro_folder(out, setting)} to run its steps again"
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    _save(record, json.dumps(wanted, indent=1))
 
 
 def psro_training(options: Options, setting: Setting, target: dict[str, Any]) -> Any:
@@ -688,7 +739,8 @@ def _psro_step(
     """One step's part as JSON (a parallel job): the search with Russia's strategies grown by
     ``new_runs``, and how much those best responses gain Russia against ``target``, paired on the
     evaluation seeds (reward units, bootstrap 95% CI), with the threshold-met rate and Russia's
-    escalation before and after."""
+    escalation before and after. Its wall time includes that measure."""
+    started = time.perf_counter()
     part = _equilibrium_part(options, setting, PSRO, runs)
     game = _game(options, setting, runs)
     labels = [russia_label(entry) for entry in game.russia_grid]
@@ -739,6 +791,7 @@ def _psro_step(
             for eq in part.notes["equilibria"]
         ],
     }
+    part.wall_s = time.perf_counter() - started
     return part.to_json()
 
 
@@ -756,8 +809,11 @@ def _psro_parts(
     step's. A setting stops early when the members of the equilibrium to train against are
     those of the step before (Russia's best response to them is already in its set; the
     training would repeat itself, seed for seed). Finished steps (``step<k>.json``) are not run
-    again; training runs resume from their checkpoints. A part's wall time is its steps'
-    searches and their share of the training (measured in the session that trained)."""
+    again; training runs resume from their checkpoints. Each step's folder keeps the
+    equilibrium it trains against (``target.json``): a rerun whose target differs (the
+    equilibrium parts were made again, with other options) is refused rather than mixing the two.
+    A part's wall time is its steps' searches and their share of the training this session ran
+    (a run resumed after a kill counts what it trained after the kill)."""
     from reassurance.runtime import run_jobs
     from reassurance.training.sweep import Sweep, run_sweeps
 
@@ -766,12 +822,16 @@ def _psro_parts(
     active = list(settings)
     for step in range(1, options.psro_step_count + 1):
         targets = {s: psro_target(previous[s]) for s in active}
+        # Russia's best response to members it has met before is in its set already (the same
+        # opponents and seeds train the same policy): the setting has converged.
         active = [
             s
             for s in active
-            if not history[s] or history[s][-1]["target"]["members"] != targets[s]["members"]
+            if all(note["target"]["members"] != targets[s]["members"] for note in history[s])
         ]
         done = {s: psro_folder(out, s) / f"step{step}.json" for s in active}
+        for s in active:
+            _check_psro_target(options, s, step, targets[s], out)
         need = [s for s in active if not done[s].is_file()]
         if need:
             specs = [
@@ -796,6 +856,14 @@ def _psro_parts(
                     raise RuntimeError(
                         f"{PSRO} step {step} of {s.key}: {len(new)} of {options.train_seeds} "
                         f"training runs finished in {psro_folder(out, s) / f'step{step}'}"
+                    )
+                earlier = [run for note in history[s] for run in note["new_runs"]]
+                lost = sorted(set(earlier) - {str(r) for r in runs})
+                if lost:
+                    raise RuntimeError(
+                        f"{PSRO} step {step} of {s.key}: the best responses of earlier steps "
+                        f"are gone ({', '.join(lost)}); restore them, or delete "
+                        f"{psro_folder(out, s)} to run the steps again"
                     )
                 jobs[s] = ((options, s, step, targets[s], [str(r) for r in runs],
                             [str(r) for r in new]), {})  # fmt: skip
@@ -843,6 +911,17 @@ def _save(path: Path, part_json: str) -> None:
     partial = path.with_suffix(".json.partial")
     partial.write_text(part_json)
     partial.replace(path)  # a kill never leaves half a part
+
+
+def _finished(out: Path, population: str, setting: Setting, options: Options) -> bool:
+    """Whether the part is done: its file exists and, for :data:`PSRO`, was made with as many
+    steps as asked (a rerun with more steps goes on from the steps it has)."""
+    path = _part_path(out, population, setting)
+    if not path.is_file():
+        return False
+    if population == PSRO:
+        return json.loads(path.read_text())["notes"].get("psro_steps") == options.psro_step_count
+    return True
 
 
 def plan_parts(options: Options) -> list[tuple[str, Setting]]:
@@ -895,11 +974,18 @@ def run_experiment(
 
     from reassurance.runtime import check_output_folder, run_jobs
 
+    if PSRO in options.populations and "equilibrium" not in options.populations:
+        raise ValueError(
+            f"--populations {','.join(options.populations)}: {PSRO} starts from the "
+            "equilibrium population's equilibria; add equilibrium"
+        )
+    if options.psro_step_count < 1:
+        raise ValueError(f"--psro-steps {options.psro_step_count}: at least 1")
     out = check_output_folder(out, "--out")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     plan = plan_parts(options)
-    missing = [(pop, s) for pop, s in plan if not _part_path(out, pop, s).is_file()]
+    missing = [(pop, s) for pop, s in plan if not _finished(out, pop, s, options)]
     bar = tqdm(
         total=len(plan),
         initial=len(plan) - len(missing),
@@ -909,13 +995,6 @@ def run_experiment(
         dynamic_ncols=True,
     )
     later = ("trained", WITH_TRAINED_RUSSIA, PSRO)
-    if PSRO in options.populations and "equilibrium" not in options.populations:
-        raise ValueError(
-            f"--populations {','.join(options.populations)}: {PSRO} starts from the "
-            "equilibrium population's equilibria; add equilibrium"
-        )
-    if options.psro_step_count < 1:
-        raise ValueError(f"--psro-steps {options.psro_step_count}: at least 1")
     to_train = {s for pop, s in missing if pop == "trained"}
     lacking = [s.key for pop, s in missing if pop == WITH_TRAINED_RUSSIA
                and s not in to_train and not trained_runs(out, s)]  # fmt: skip
@@ -1012,6 +1091,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     )
     if args.psro_steps is not None and args.psro_steps < 1:
         raise ValueError(f"--psro-steps {args.psro_steps}: at least 1")
+    if args.psro_steps is not None and PSRO not in populations:
+        raise ValueError(
+            f"--psro-steps needs {PSRO} in --populations (got {','.join(populations)})"
+        )
     out = args.out or f"results/us-commitment-{Path(scenario).stem}"
     run_experiment(
         options,

@@ -472,7 +472,9 @@ def write_outputs(
     scenario = load_scenario(options.scenario)
     facts = stylized_facts(parts, scenario)
     text = _summary(options, parts, rows, facts, wall_s, command, challenges)
-    (out / "challenges.json").write_text(json.dumps(list(challenges), indent=1))
+    partial = out / "challenges.json.partial"  # read back by the next run: never half a file
+    partial.write_text(json.dumps(list(challenges), indent=1))
+    partial.replace(out / "challenges.json")
     summary = out / "summary.md"
     summary.write_text(text)
     (out / "facts.json").write_text(json.dumps([asdict(f) for f in facts], indent=1))

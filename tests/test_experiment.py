@@ -103,6 +103,11 @@ def test_tiny_experiment_resumes_after_a_kill_and_writes_its_files(tmp_path: Pat
         (["us-commitment", "--commitments", "0,high"], "--commitments '0,high': comma-separated"),
         (["us-commitment", "--commitments", "0,1.5"], "at least two distinct values in [0, 1]"),
         (["us-commitment", "--commitments", "0.5"], "at least two distinct values in [0, 1]"),
+        (["us-commitment", "--psro-steps", "2"], "--psro-steps needs equilibrium+psro in"),
+        (
+            ["us-commitment", "--populations", "equilibrium,equilibrium+psro", "--psro-steps", "0"],
+            "--psro-steps 0: at least 1",
+        ),  # fmt: skip
     ],
 )
 def test_bad_experiment_flags_are_one_line(args, message, capsys) -> None:
@@ -447,7 +452,13 @@ def test_psro_trains_russia_against_each_equilibrium_and_resumes(tmp_path: Path,
 
     monkeypatch.setattr(experiment, "psro_target", target)
     out = tmp_path / "exp"
+    one = dataclasses.replace(options, psro_steps=1)  # then 2: step 1 is not done again
+    experiment.run_experiment(one, out, workers=0, progress=False, echo=lambda line: None)
+    assert len(trained) == 1
+    step1 = {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("step1.json")}
     experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
+    assert {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("step1.json")} == step1
+    assert all(spec.out.name == "step2" for call in trained[1:] for spec in call)
     members = {"uk": "out", "france": "out", "germany": "out"}
     [c0] = [spec for spec in trained[0] if spec.out.parent.name == "axis-c0.00"]
     assert tuple(c0.settings.train) == ("russia",) and c0.out.name == "step1"
@@ -476,11 +487,45 @@ def test_psro_trains_russia_against_each_equilibrium_and_resumes(tmp_path: Path,
     assert "## Policy-space response oracles (`equilibrium+psro`)" in summary
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert {r["population"] for r in rows} == {"equilibrium", experiment.PSRO}
+    # a kill after every step finished but before the final parts: nothing trains again
     stamps = {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("*.json")}
     calls = len(trained)
+    for path in finals:
+        path.unlink()
     experiment.run_experiment(options, out, workers=0, progress=False, echo=lambda line: None)
     assert len(trained) == calls
     assert {p: p.stat().st_mtime_ns for p in (out / "psro").rglob("*.json")} == stamps
+    assert sorted((out / "parts" / "equilibrium_psro").glob("*.json")) == finals
+    # a step folder made against another equilibrium is refused, not mixed in
+    record = out / "psro" / "axis-c0.00" / "step1" / "target.json"
+    record.write_text(json.dumps({"members": {"uk": "pct20/ground/unconditional/protest"},
+                                  "russia": "russia/hawk"}))  # fmt: skip
+    finals[0].unlink()
+    with pytest.raises(ValueError, match="step1 was made against .* delete .*axis-c0.00"):
+        experiment.run_experiment(options, out, workers=0, progress=False)
+
+
+def test_psro_seats_each_member_its_own_strategy_and_checks_the_grid(tmp_path: Path) -> None:
+    from reassurance.envs.actions import Condition, Contribution
+    from reassurance.evaluation import experiment
+    from reassurance.evaluation.equilibrium import MemberStrategy
+
+    grid = (MemberStrategy(0), MemberStrategy(4, Contribution.GROUND, Condition.UNCONDITIONAL))
+    options = experiment.Options(scenario="classroom", quick=True, grid=grid)
+    setting = experiment.Setting("doctrine", 0.3, "usa/words-only")
+    lead = grid[1].label
+    target = {"members": {"germany": "out", "uk": lead, "france": "out"}, "russia": "russia/hawk"}
+    trainer = experiment.psro_training(options, setting, target)
+    assert tuple(trainer.train) == ("russia",)
+    assert trainer.opponents["member"].params["strategies"] == [lead, "out", "out"]  # uk first
+    assert trainer.opponents["usa"].agent == "usa/words-only"
+    off = {**target, "members": {**target["members"], "france": "pct5/isr/unconditional/protest"}}
+    with pytest.raises(ValueError, match=r"plays \['pct5/isr/unconditional/protest'\], not on"):
+        experiment._check_psro_target(options, setting, 1, off, tmp_path)
+    assert not (tmp_path / "psro").exists()
+    experiment._check_psro_target(options, setting, 1, target, tmp_path)
+    saved = json.loads((tmp_path / "psro" / setting.key / "step1" / "target.json").read_text())
+    assert saved == {"members": target["members"], "russia": "russia/hawk"}
 
 
 def test_challenges_of_settings_without_runs_are_kept() -> None:

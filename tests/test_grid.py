@@ -64,3 +64,11 @@ def test_grid_profile_needs_one_strategy_per_member_and_is_not_listed() -> None:
         profile.act_batch(obs.reshape(6, -1), masks.reshape(6, -1), np.random.default_rng(0))
     assert "member/grid-profile" not in agents.list_agents()  # an analysis agent, not a player
     assert agents.agent_class("member/grid-profile") is GridProfile
+
+
+@pytest.mark.parametrize("strategies", [[], "out", ["out", 3]])
+def test_grid_profile_refuses_strategies_that_are_no_list_of_labels(strategies) -> None:
+    with pytest.raises(ValueError, match="member/grid-profile strategies .*: a list of strategy"):
+        agents.make("member/grid-profile", strategies=strategies)
+    with pytest.raises(ValueError, match="unknown agent 'member/grid'; .*for analyses: .*grid-pro"):
+        agents.make("member/grid")
