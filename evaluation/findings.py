@@ -522,7 +522,10 @@ def _summary(
         f"Evaluation seeds {options.eval_seeds[0]}..{options.eval_seeds[-1]} in every setting "
         "(paired: the same draws of Russia's resolve and the same noise); 95% bootstrap "
         "intervals over seeds. The equilibrium population averages the hidden US type and "
-        "Russian resolve exactly per seed; the others draw them.",
+        "Russian resolve exactly per seed; the others draw them. For the equilibrium "
+        "populations the intervals cover the evaluation seeds only, not which equilibrium is "
+        "played (each start's counts once; see Equilibria found): a figure no random draw "
+        "moves, such as the number of contributors, has an interval of zero width.",
         "",
         "![headline](headline.png)",
         "",
