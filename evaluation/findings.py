@@ -47,8 +47,8 @@ POPULATIONS = (
 """The populations of the experiment, in the order tables and plots show them."""
 DEFAULT_POPULATIONS = tuple(p for p in POPULATIONS if p != "equilibrium+psro")
 """The populations a run measures unless ``--populations`` names others: all but
-``equilibrium+psro``, which trains Russia again at every step (on brussels-2025-04, about an
-hour and a half of 2 cores per step)."""
+``equilibrium+psro``, which trains Russia and searches again at every step (on
+brussels-2025-04, about 40 minutes of 2 cores per step, nearly all of it search)."""
 KEY_METRICS = (
     "contributors",
     "contributors_ground",
