@@ -807,7 +807,7 @@ def _psro_parts(
     """Run the steps of :data:`PSRO` for ``settings`` (each step's trainings as one Tune run,
     then its searches in parallel), yielding each setting's final part, whose notes hold every
     step's. A setting stops early when the members of the equilibrium to train against are
-    those of the step before (Russia's best response to them is already in its set; the
+    those of an earlier step (Russia's best response to them is already in its set; the
     training would repeat itself, seed for seed). Finished steps (``step<k>.json``) are not run
     again; training runs resume from their checkpoints. Each step's folder keeps the
     equilibrium it trains against (``target.json``): a rerun whose target differs (the

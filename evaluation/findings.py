@@ -700,8 +700,9 @@ def psro_lines(parts: Sequence[Part]) -> list[str]:
     if stopped:
         lines += [
             "",
-            "Stopped before the last step, because the equilibrium to train against had the "
-            "members of the step before (Russia's best response to them is already in its set): "
+            "Stopped before the last step, because the equilibrium to train against had members "
+            "Russia had trained against at an earlier step (its best response to them is already "
+            "in its set): "
             + ", ".join(f"{p.setting.key} after step {len(p.notes['psro'])}" for p in stopped)
             + ".",
         ]
