@@ -545,6 +545,11 @@ def _best_deviations(
     return out
 
 
+def _pledging(members: dict[str, str]) -> int:
+    """Members of a profile (member id -> grid strategy label) that do not stay out."""
+    return sum(label != "out" for label in members.values())
+
+
 def russia_challenges(
     options: Options, parts: Sequence[Part], out: Path, previous: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
@@ -614,7 +619,7 @@ def russia_challenges(
                     "us_policy": setting.us_policy,
                     "russia": eq["russia"],
                     "starts": list(eq.get("starts", [])),
-                    "contributors": sum(label != "out" for label in eq["members"].values()),
+                    "contributors": _pledging(eq["members"]),
                     "gain": mean,
                     "ci": [min(float(low), mean), max(float(high), mean)],
                     "threshold_met": [
@@ -772,7 +777,7 @@ def _psro_step(
         "target": {
             "russia": target["russia"],
             "starts": list(target["starts"]),
-            "contributors": sum(label != "out" for label in target["members"].values()),
+            "contributors": _pledging(target["members"]),
             "members": dict(target["members"]),
         },
         "new_runs": list(new_runs),
@@ -786,7 +791,7 @@ def _psro_step(
                 "starts": eq["starts"],
                 "status": eq["status"],
                 "pooled": eq.get("pooled", True),
-                "contributors": sum(label != "out" for label in eq["members"].values()),
+                "contributors": _pledging(eq["members"]),
             }
             for eq in part.notes["equilibria"]
         ],
@@ -819,6 +824,7 @@ def _psro_parts(
 
     previous = {s: Part.from_json(_part_path(out, "equilibrium", s).read_text()) for s in settings}
     history: dict[Setting, list[dict[str, Any]]] = {s: [] for s in settings}
+    walls = dict.fromkeys(settings, 0.0)  # each setting's steps' wall time (s)
     active = list(settings)
     for step in range(1, options.psro_step_count + 1):
         targets = {s: psro_target(previous[s]) for s in active}
@@ -875,12 +881,10 @@ def _psro_parts(
         for s in active:
             previous[s] = Part.from_json(done[s].read_text())
             history[s].append(previous[s].notes["psro"])
+            walls[s] += previous[s].wall_s
     for s in settings:
         final = previous[s]
-        final.wall_s = sum(
-            Part.from_json((psro_folder(out, s) / f"step{note['step']}.json").read_text()).wall_s
-            for note in history[s]
-        )
+        final.wall_s = walls[s]
         final.notes["psro"] = history[s]
         final.notes["psro_steps"] = options.psro_step_count
         yield final
